@@ -1,0 +1,63 @@
+"""The snippet result cache under ``.cache/termbook/``.
+
+One JSON file per key. Writes go to a temporary file in the same directory and are moved into
+place with ``os.replace``, so a reader sees a whole entry or none, and two builds writing at once
+cannot interleave. An entry that does not parse, or whose recorded key differs from its name, is
+treated as missing (and rewritten by the next run).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+FORMAT = 1
+
+
+class Cache:
+    def __init__(self, directory: Path, enabled: bool = True):
+        self.directory = Path(directory)
+        self.enabled = enabled
+
+    def _path(self, key: str) -> Path:
+        return self.directory / "runs" / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if not self.enabled:
+            return None
+        try:
+            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
+        except (OSError, ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(entry, dict) or entry.get("key") != key or entry.get("format") != FORMAT:
+            return None
+        value = entry.get("value")
+        return value if isinstance(value, dict) else None
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        if not self.enabled:
+            return
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = json.dumps({"format": FORMAT, "key": key, "value": value}, ensure_ascii=False)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+
+def make_key(parts: dict[str, Any]) -> str:
+    """A stable hash of JSON-able ``parts``."""
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return hashlib.sha256(blob).hexdigest()

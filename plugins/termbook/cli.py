@@ -1,0 +1,221 @@
+"""The ``termbook`` command: ``new``, ``check``, ``schema``.
+
+Progress and summaries go to stderr; the table and reports to stdout. Exit status: 0 all good,
+1 problems found (invalid terms, unverified snippets), 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .errors import format_report
+from .model import json_schema_text
+from .outputs import compare_output
+from .pages import Options, load_and_verify
+from .scaffold import ScaffoldError, new_term
+from .verification import UNPINNED, VERIFIED, SnippetResult, expected_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="termbook", description="A glossary whose every term has verified NumPy code.")
+    parser.add_argument("--root", type=Path, default=Path("."), help="project directory (default: current)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p_new = sub.add_parser("new", help="scaffold terms/<slug>.yml and snippets/<module>.py")
+    p_new.add_argument("name", help='display name, e.g. "Layer Normalization"')
+
+    p_check = sub.add_parser("check", help="validate every term and verify every snippet")
+    p_check.add_argument("--update", action="store_true", help="show new outputs and pin them after confirmation")
+    p_check.add_argument("--yes", "-y", action="store_true", help="with --update: pin without asking")
+    p_check.add_argument("--force", action="store_true", help="ignore the cache and run every snippet")
+    p_check.add_argument("--no-run", action="store_true", help="validate term files only")
+    p_check.add_argument("--jobs", "-j", type=int, default=None, help="snippets run in parallel (default: cores)")
+    p_check.add_argument("--json", type=Path, default=None, metavar="PATH", help="write a JSON report for CI")
+    p_check.add_argument("--term", action="append", default=[], metavar="SLUG", help="only these terms (repeatable)")
+
+    p_schema = sub.add_parser("schema", help="print the JSON Schema of term files")
+    p_schema.add_argument("--write", action="store_true", help="write schema/term.schema.json instead")
+
+    args = parser.parse_args(argv)
+    root = args.root.resolve()
+    try:
+        if args.command == "new":
+            return _new(root, args.name)
+        if args.command == "schema":
+            return _schema(root, args.write)
+        return _check(root, args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _new(root: Path, name: str) -> int:
+    try:
+        written = new_term(root, name)
+    except ScaffoldError as exc:
+        print(f"termbook new: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(f"created {path.relative_to(root)}", file=sys.stderr)
+    print("next: fill them in, then run `termbook check --update`", file=sys.stderr)
+    return 0
+
+
+def _schema(root: Path, write: bool) -> int:
+    text = json_schema_text()
+    if not write:
+        sys.stdout.write(text)
+        return 0
+    target = root / "schema" / "term.schema.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(target, text)
+    print(f"wrote {target.relative_to(root)}", file=sys.stderr)
+    return 0
+
+
+def _check(root: Path, args) -> int:
+    started = time.perf_counter()
+    progress = _Progress(sys.stderr)
+    options = Options(
+        root=root, run_snippets=not args.no_run, force=args.force, jobs=args.jobs, only=frozenset(args.term)
+    )
+    build = load_and_verify(options, progress=progress.step if not args.no_run else None)
+    progress.finish()
+    errors = build.errors
+    if errors:
+        print(format_report(errors), file=sys.stderr)
+    results = build.results
+    unknown = sorted(set(args.term) - {t.slug for t in build.terms})
+    if unknown:
+        print(f"termbook check: no such term: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    if args.update and results:
+        _update(root, build, results, assume_yes=args.yes)
+    if results:
+        _table(results, sys.stdout)
+    unverified = [r for r in results.values() if not r.verified]
+    for result in unverified:
+        print(result.problem().format(), file=sys.stderr)
+        if result.details.strip():
+            print(_indent(result.details.rstrip()), file=sys.stderr)
+    if args.json:
+        report = {
+            "terms": len(build.terms),
+            "errors": [p.__dict__ for p in errors],
+            "snippets": [
+                {
+                    "term": r.slug,
+                    "snippet": r.snippet,
+                    "status": r.status,
+                    "verified": r.verified,
+                    "reason": r.reason,
+                    "seconds": round(r.seconds, 4),
+                    "peak_memory_kb": r.max_rss_kb,
+                    "cached": r.cached,
+                    "checks": [{"name": c["name"], "ok": c["ok"]} for c in r.checks],
+                }
+                for r in results.values()
+            ],
+        }
+        _atomic_write(args.json, json.dumps(report, indent=2) + "\n")
+    ran = sum(not r.cached for r in results.values())
+    summary = (
+        f"{len(build.terms)} terms, {len(errors)} errors; {len(results)} snippets: "
+        f"{len(results) - len(unverified)} verified, {len(unverified)} not verified "
+        f"({ran} run, {len(results) - ran} cached) in {time.perf_counter() - started:.1f} s"
+    )
+    print(summary, file=sys.stderr)
+    return 1 if errors or unverified else 0
+
+
+def _update(root: Path, build, results: dict[str, SnippetResult], assume_yes: bool) -> None:
+    interactive = sys.stdin.isatty()
+    terms = {t.slug: t for t in build.terms}
+    for slug, result in results.items():
+        if result.verified:
+            continue
+        checks_ok = result.checks and all(c.get("ok") for c in result.checks)
+        if not checks_ok or result.reason.startswith("running the snippet raised"):
+            continue  # only a run whose checks pass may be pinned
+        if result.status != UNPINNED and "output differs" not in result.reason:
+            continue
+        term = terms[slug]
+        target = expected_path(term.snippet)
+        print(f"\n== {slug}: {target.relative_to(root)}", file=sys.stderr)
+        if result.expected is None:
+            print("(no pinned output yet) new output:", file=sys.stderr)
+            print(_indent(result.stdout.rstrip()), file=sys.stderr)
+        else:
+            print(result.details, file=sys.stderr)
+        if assume_yes:
+            answer = "y"
+        elif interactive:
+            answer = input(f"Pin this output for {slug}? [y/N] ").strip().lower()
+        else:
+            print("not pinned: standard input is not a terminal; rerun with --yes to pin", file=sys.stderr)
+            continue
+        if answer in ("y", "yes"):
+            _atomic_write(target, result.stdout)
+            result.expected = result.stdout
+            if compare_output(result.expected, result.stdout, term.data.verify.rtol, term.data.verify.atol) is None:
+                result.status, result.reason, result.details = VERIFIED, "", ""
+            print(f"pinned {target.relative_to(root)}", file=sys.stderr)
+
+
+def _table(results: dict[str, SnippetResult], out) -> None:
+    width = max([len("term")] + [len(s) for s in results])
+    out.write(f"{'term':<{width}}  {'status':<12}  {'time':>8}  {'memory':>9}\n")
+    for slug, r in results.items():
+        status = r.status + (" (cached)" if r.cached else "")
+        out.write(f"{slug:<{width}}  {status:<12}  {r.seconds:>7.3f}s  {r.max_rss_kb / 1024:>7.1f}MB\n")
+
+
+class _Progress:
+    """A one-line progress bar on a terminal; nothing otherwise (CI logs stay readable)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.count = 0
+
+    def step(self, result: SnippetResult) -> None:
+        self.count += 1
+        if self.tty:
+            self.stream.write(f"\r\033[Kverifying snippets: {self.count} done, last {result.slug} ({result.status})")
+            self.stream.flush()
+
+    def finish(self) -> None:
+        if self.tty and self.count:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

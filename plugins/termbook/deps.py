@@ -1,0 +1,53 @@
+"""Which snippets a snippet imports (``from snippets.softmax import softmax``), transitively.
+
+The cache key of a snippet includes the source of everything it depends on, so editing
+``softmax.py`` re-runs ``cross_entropy.py`` too.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+
+def direct_dependencies(source: str, snippets_dir: Path, package: str = "snippets") -> set[Path]:
+    """Snippet files imported by ``source``; unparsable source has none (the run reports it)."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+            if node.module == package:
+                names |= {f"{package}.{alias.name}" for alias in node.names}
+    found = set()
+    for name in names:
+        parts = name.split(".")
+        if parts[0] != package or len(parts) < 2:
+            continue
+        candidate = snippets_dir.joinpath(*parts[1:]).with_suffix(".py")
+        if candidate.is_file():
+            found.add(candidate.resolve())
+    return found
+
+
+def dependencies(path: Path, snippets_dir: Path, read=lambda p: p.read_text(encoding="utf-8")) -> list[Path]:
+    """All snippet files ``path`` imports, directly or not, sorted; ``path`` itself excluded."""
+    path = path.resolve()
+    seen: set[Path] = set()
+    todo = [path]
+    while todo:
+        current = todo.pop()
+        try:
+            source = read(current)
+        except (OSError, UnicodeDecodeError):
+            continue
+        for dep in direct_dependencies(source, snippets_dir):
+            if dep not in seen and dep != path:
+                seen.add(dep)
+                todo.append(dep)
+    return sorted(seen)

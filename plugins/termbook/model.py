@@ -1,0 +1,134 @@
+"""The term file format: one pydantic model, from which both validation and the JSON Schema come.
+
+``TermData`` is what a ``terms/<slug>.yml`` file holds. :class:`Term` adds what the file name and
+the file system say (slug, source path, snippet path) and where each value was written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SLUG_RE = re.compile(SLUG_PATTERN)
+SUMMARY_MAX = 200
+
+Text = Annotated[str, Field(min_length=1, pattern=r"\S")]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+Url = Annotated[str, Field(pattern=r"^https?://[^\s<>\"]+$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Faq(_Strict):
+    """One frequently asked question."""
+
+    q: Text = Field(description="The question, as a reader would ask it.")
+    a: Text = Field(description="The answer (Markdown).")
+
+
+class Reference(_Strict):
+    """A source for the term: the original paper or a canonical textbook."""
+
+    title: Text = Field(description="Title of the work.")
+    authors: Text | None = Field(None, description="Authors, as they should be shown.")
+    year: Annotated[int, Field(ge=1600, le=2100)] | None = Field(None, description="Year of publication.")
+    url: Url | None = Field(None, description="http(s) link to the work (DOI, arXiv, publisher).")
+
+
+class VerifyOptions(_Strict):
+    """Per-term overrides for running and verifying the snippet."""
+
+    timeout: Annotated[float, Field(gt=0, le=600)] = Field(10.0, description="Wall-clock limit in seconds.")
+    rtol: Annotated[float, Field(ge=0)] = Field(1e-5, description="Relative tolerance for numbers in the output.")
+    atol: Annotated[float, Field(ge=0)] = Field(1e-8, description="Absolute tolerance for numbers in the output.")
+
+
+class TermData(_Strict):
+    """A glossary term: one file ``terms/<slug>.yml``; the slug is the file name."""
+
+    term: Text = Field(description="Display name, e.g. 'Batch Normalization'.")
+    aliases: list[Text] = Field(default_factory=list, description="Other names people search for, e.g. 'BN'.")
+    summary: Annotated[str, Field(min_length=1, max_length=SUMMARY_MAX, pattern=r"\S")] = Field(
+        description="One sentence (at most 200 characters) used in related lists, tooltips, search and meta tags."
+    )
+    definition: Text = Field(description="'What is X?' in Markdown; two paragraphs or more.")
+    how_it_works: Text | None = Field(None, description="How it works (Markdown, LaTeX math in $...$).")
+    example: Text | None = Field(None, description="A worked example (Markdown).")
+    why_it_matters: Text | None = Field(None, description="Why it matters (Markdown).")
+    faq: list[Faq] = Field(default_factory=list, description="Frequently asked questions.")
+    related: list[Slug] = Field(default_factory=list, description="Slugs of related terms.")
+    tags: list[Text] = Field(default_factory=list, description="Tags for the tags index.")
+    references: list[Reference] = Field(default_factory=list, description="Sources.")
+    snippet: Text | None = Field(
+        None, description="Path of the snippet, relative to the project; defaults to snippets/<slug_with_underscores>.py."
+    )
+    verify: VerifyOptions = Field(default_factory=VerifyOptions, description="Snippet run and comparison settings.")
+    plurals: list[Text] = Field(default_factory=list, description="Irregular plural forms (regular ones are automatic).")
+    no_autolink: list[Text] = Field(
+        default_factory=list, description="Phrases that must not be auto-linked to this term."
+    )
+
+
+FIELDS = tuple(TermData.model_fields)
+REQUIRED = tuple(name for name, f in TermData.model_fields.items() if f.is_required())
+
+
+@dataclass(frozen=True)
+class Term:
+    """A validated term and where it came from."""
+
+    slug: str
+    path: Path
+    data: TermData
+    snippet: Path | None = None
+    positions: dict[tuple[Any, ...], tuple[int, int]] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.data.term
+
+    @property
+    def module(self) -> str:
+        """Import name of the default snippet: ``batch-normalization`` → ``batch_normalization``."""
+        return module_name(self.slug)
+
+    def line_of(self, *path: Any) -> tuple[int | None, int | None]:
+        """1-based (line, column) of the value at ``path``, or of the closest enclosing value."""
+        while True:
+            if path in self.positions:
+                return self.positions[path]
+            if not path:
+                return None, None
+            path = path[:-1]
+
+
+def module_name(slug: str) -> str:
+    return slug.replace("-", "_")
+
+
+def slugify(name: str) -> str:
+    """'Layer Normalization' → 'layer-normalization'; accents dropped, never empty."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "term"
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema (draft 2020-12) for term files, generated from :class:`TermData`."""
+    schema = TermData.model_json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+    }
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"

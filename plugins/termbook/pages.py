@@ -1,0 +1,94 @@
+"""Turn the glossary into pages: load and validate, verify snippets, render Markdown.
+
+``build_pages(options) -> GlossaryBuild`` is what the MkDocs plugin, the CLI and the tests call.
+It never raises for bad input: problems come back in ``GlossaryBuild.problems``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cache import Cache
+from .errors import Problem, relative
+from .linking import backlinks, referenced_by
+from .loading import load_glossary
+from .model import Term
+from .presenting import present_snippet
+from .rendering import render_index, render_term
+from .runner import WorkerPool
+from .verification import SnippetResult, verify_terms
+
+TERMS_URL_DIR = "terms"
+
+
+@dataclass(frozen=True)
+class Options:
+    root: Path
+    terms_dir: str = "terms"
+    snippets_dir: str = "snippets"
+    run_snippets: bool = True
+    cache_dir: str = ".cache/termbook"
+    use_cache: bool = True
+    force: bool = False
+    jobs: int | None = None
+    template: Path | None = None
+    only: frozenset[str] = frozenset()  # verify only these slugs (all are still validated)
+
+
+@dataclass
+class GlossaryBuild:
+    terms: list[Term] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    results: dict[str, SnippetResult] = field(default_factory=dict)
+    pages: dict[str, str] = field(default_factory=dict)  # docs-relative path -> Markdown
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity != "error"]
+
+
+def load_and_verify(options: Options, progress: Callable[[SnippetResult], None] | None = None) -> GlossaryBuild:
+    """Validate every term; when valid and asked to, run every snippet."""
+    root = options.root.resolve()
+    terms, problems = load_glossary(root, options.terms_dir, options.snippets_dir)
+    build = GlossaryBuild(terms=terms, problems=problems)
+    if build.errors or not options.run_snippets:
+        return build
+    cache = Cache(root / options.cache_dir, enabled=options.use_cache)
+    with WorkerPool(root, jobs=options.jobs) as pool:
+        chosen = [t for t in terms if not options.only or t.slug in options.only]
+        build.results = verify_terms(
+            chosen, root, pool, cache, snippets_dir=options.snippets_dir, force=options.force, progress=progress
+        )
+    build.problems += [r.problem() for r in build.results.values() if not r.verified]
+    return build
+
+
+def build_pages(options: Options, progress: Callable[[SnippetResult], None] | None = None) -> GlossaryBuild:
+    build = load_and_verify(options, progress)
+    if build.errors:
+        return build
+    root = options.root.resolve()
+    by_slug = {t.slug: t for t in build.terms}
+    incoming = backlinks(build.terms)
+    for term in build.terms:
+        snippet = None
+        if term.snippet is not None:
+            code = term.snippet.read_text(encoding="utf-8")
+            result = build.results.get(term.slug)
+            snippet = present_snippet(relative(term.snippet, root), code, result)
+        build.pages[f"{TERMS_URL_DIR}/{term.slug}.md"] = render_term(
+            term,
+            by_slug,
+            referenced_by=referenced_by(term, incoming),
+            snippet=snippet,
+            template=options.template,
+        )
+    build.pages[f"{TERMS_URL_DIR}/index.md"] = render_index(build.terms)
+    return build

@@ -1,0 +1,80 @@
+"""pytest plugin: every term's snippet is a test item named after the term.
+
+``pytest terms/`` (or plain ``pytest`` with ``terms`` in ``testpaths``) collects one item per
+``terms/<slug>.yml``; the item validates the term file and verifies its snippet exactly as the
+build does (same worker, same judge). ``-k batch`` and ``pytest -n auto`` work as usual. Results
+are not taken from the cache unless ``--termbook-cache`` is given: a test run runs the code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .cache import Cache
+from .errors import format_report
+from .loading import load_term
+from .runner import WorkerPool
+from .verification import verify_terms
+
+_POOL = pytest.StashKey[WorkerPool]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("termbook")
+    group.addoption("--termbook-cache", action="store_true", help="reuse cached snippet results (.cache/termbook)")
+    parser.addini("termbook_terms_dir", "directory of term files, relative to rootdir", default="terms")
+
+
+def pytest_collect_file(file_path: Path, parent):
+    config = parent.config
+    terms_dir = (config.rootpath / config.getini("termbook_terms_dir")).resolve()
+    if file_path.suffix == ".yml" and file_path.parent.resolve() == terms_dir:
+        return TermFile.from_parent(parent, path=file_path)
+    return None
+
+
+class TermFile(pytest.File):
+    def collect(self):
+        yield SnippetItem.from_parent(self, name=self.path.stem)
+
+
+class SnippetFailure(Exception):
+    pass
+
+
+class SnippetItem(pytest.Item):
+    def runtest(self) -> None:
+        root = self.config.rootpath
+        term, problems = load_term(self.path, root)
+        errors = [p for p in problems if p.severity == "error"]
+        if errors or term is None:
+            raise SnippetFailure(format_report(errors))
+        if term.snippet is None:
+            pytest.skip(f"{term.slug} has no snippet")
+        cache = Cache(root / ".cache" / "termbook", enabled=self.config.getoption("termbook_cache"))
+        result = verify_terms([term], root, _pool(self.config), cache)[term.slug]
+        self.user_properties.append(("seconds", result.seconds))
+        if not result.verified:
+            message = result.problem().format()
+            if result.details.strip():
+                message += "\n\n" + result.details.rstrip()
+            raise SnippetFailure(message)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, SnippetFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"snippet of {self.name}"
+
+
+def _pool(config) -> WorkerPool:
+    pool = config.stash.get(_POOL, None)
+    if pool is None:
+        pool = WorkerPool(config.rootpath, jobs=1)
+        config.stash[_POOL] = pool
+        config.add_cleanup(pool.close)
+    return pool

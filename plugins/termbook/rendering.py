@@ -1,0 +1,125 @@
+"""Markdown for the generated pages: one page per term, the A–Z index.
+
+Pure functions of the glossary: ``render_term(term, ...) -> str`` and ``render_index(terms) -> str``.
+The MkDocs plugin turns the strings into pages; nothing here touches the file system except
+reading the page template.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from .model import Term
+
+TEMPLATES = Path(__file__).parent / "templates"
+DEFAULT_TEMPLATE = TEMPLATES / "term.md.j2"
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link from one term page to another, with the target's summary."""
+
+    slug: str
+    name: str
+    summary: str
+
+    @property
+    def href(self) -> str:
+        return f"{self.slug}.md"
+
+
+def link_to(term: Term) -> Link:
+    return Link(term.slug, term.name, term.data.summary)
+
+
+def md_attr(text: str) -> str:
+    """Text safe inside a double-quoted Markdown link title or admonition title."""
+    return " ".join(str(text).split()).replace("\\", "\\\\").replace('"', "&quot;")
+
+
+def front_matter(term: Term) -> str:
+    """Page meta as YAML (written as JSON, which is valid YAML, so nothing needs escaping)."""
+    meta = {
+        "title": term.name,
+        "description": term.data.summary,
+        "search": {"boost": 2},
+    }
+    if term.data.tags:
+        meta["tags"] = list(term.data.tags)
+    return "\n".join(f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in meta.items())
+
+
+@lru_cache(maxsize=8)
+def _template(path: Path) -> jinja2.Template:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(path.parent)),
+        autoescape=False,  # the output is Markdown; HTML safety is handled on the rendered page
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md_attr"] = md_attr
+    return env.get_template(path.name)
+
+
+def render_term(
+    term: Term,
+    terms_by_slug: Mapping[str, Term],
+    *,
+    referenced_by: list[Term] = (),
+    snippet=None,
+    template: Path | None = None,
+) -> str:
+    """The Markdown of ``term``'s page.
+
+    ``related`` slugs that are unknown are skipped here; validation reports them.
+    ``snippet`` is an object with a ``markdown`` attribute (see :mod:`termbook.presenting`).
+    """
+    related = [link_to(terms_by_slug[s]) for s in term.data.related if s in terms_by_slug and s != term.slug]
+    text = _template(Path(template or DEFAULT_TEMPLATE)).render(
+        term=term,
+        data=term.data,
+        related=related,
+        referenced_by=[link_to(t) for t in referenced_by],
+        snippet=snippet,
+        front_matter=front_matter(term),
+    )
+    return text.strip() + "\n"
+
+
+def render_index(terms: list[Term]) -> str:
+    """The A–Z page: every term with its summary, grouped by first letter, with a letter bar."""
+    groups: dict[str, list[Term]] = {}
+    for term in sorted(terms, key=lambda t: t.name.casefold()):
+        first = term.name[:1].upper()
+        letter = first if first.isascii() and first.isalpha() else "#"
+        groups.setdefault(letter, []).append(term)
+    lines = [
+        "---",
+        'title: "A–Z index"',
+        'description: "Every term in the glossary, with a one-line summary."',
+        "search:",
+        "  exclude: true",
+        "---",
+        "",
+        "# A–Z index",
+        "",
+        f"{len(terms)} terms. " + " · ".join(f"[{letter}](#{_anchor(letter)})" for letter in groups),
+        "",
+    ]
+    for letter, group in groups.items():
+        lines += [f"## {letter} {{ #{_anchor(letter)} }}", ""]
+        lines += [f"- [{t.name}]({t.slug}.md \"{md_attr(t.data.summary)}\"): {t.data.summary}" for t in group]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _anchor(letter: str) -> str:
+    return "letter-" + (letter.lower() if letter != "#" else "other")

@@ -1,0 +1,174 @@
+"""A pool of warm workers (see :mod:`termbook.worker`) that runs snippets in parallel.
+
+``WorkerPool(root).run_many(requests)`` starts one worker per core on first use (each imports
+NumPy once), hands each request to an idle worker and returns the raw replies in order. A worker
+that dies is replaced and its request reported as crashed; the other requests still run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one snippet run may use."""
+
+    timeout: float = 10.0  # seconds of wall-clock time
+    memory_mb: int = 2048  # address space
+    output_bytes: int = 1024 * 1024  # printed output kept (and allowed)
+    max_processes: int = 256  # per user; enforced because the child never runs as root
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    path: Path  # absolute path of the snippet
+    limits: Limits = Limits()
+
+
+def worker_env(root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYTHONHASHSEED="0",
+        PYTHONDONTWRITEBYTECODE="1",
+        PYTHONUNBUFFERED="0",
+        OPENBLAS_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        MPLBACKEND="Agg",
+        PYTHONPATH=os.pathsep.join(p for p in (PACKAGE_PARENT, str(root), env.get("PYTHONPATH", "")) if p),
+    )
+    env.pop("PYTHONSTARTUP", None)
+    return env
+
+
+class _Worker:
+    def __init__(self, root: Path, python: str):
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [python, "-m", "termbook.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            cwd=tempfile.gettempdir(),
+            env=worker_env(root),
+            text=True,
+            encoding="utf-8",
+            start_new_session=True,
+        )
+
+    def ask(self, message: dict) -> dict | None:
+        try:
+            self.proc.stdin.write(json.dumps(message) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            return None
+        return json.loads(line) if line else None
+
+    def stderr_tail(self) -> str:
+        self.log.seek(0)
+        return self.log.read()[-2000:].decode("utf-8", "replace")
+
+    def close(self) -> None:
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+class WorkerPool:
+    """Warm workers, started lazily; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, root: Path, jobs: int | None = None, python: str = sys.executable):
+        self.root = Path(root).resolve()
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.python = python
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: list[_Worker] = []
+        self._lock = threading.Lock()
+        self._started = 0
+        self._ids = 0
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def run(self, request: RunRequest) -> dict:
+        worker = self._acquire()
+        with self._lock:
+            self._ids += 1
+            ident = self._ids
+        message = {"id": ident, "path": str(request.path), "root": str(self.root), **asdict(request.limits)}
+        reply = worker.ask(message)
+        if reply is None:  # the worker itself died; replace it
+            detail = worker.stderr_tail()
+            self._replace(worker)
+            return {
+                "id": ident,
+                "status": "worker-died",
+                "reason": "the snippet worker died" + (f": {detail.strip().splitlines()[-1]}" if detail.strip() else ""),
+                "stdout": "",
+                "stderr": detail,
+                "seconds": 0.0,
+            }
+        self._idle.put(worker)
+        return reply
+
+    def run_many(self, requests: Iterable[RunRequest], on_result: Callable[[int, dict], None] | None = None) -> list[dict]:
+        requests = list(requests)
+        if not requests:
+            return []
+        results: list[dict | None] = [None] * len(requests)
+
+        def one(index: int) -> None:
+            results[index] = self.run(requests[index])
+            if on_result:
+                on_result(index, results[index])
+
+        with ThreadPoolExecutor(max_workers=min(self.jobs, len(requests))) as ex:
+            list(ex.map(one, range(len(requests))))
+        return results  # type: ignore[return-value]
+
+    def _acquire(self) -> _Worker:
+        with self._lock:
+            if self._idle.empty() and self._started < self.jobs:
+                self._started += 1
+                worker = _Worker(self.root, self.python)
+                self._all.append(worker)
+                return worker
+        return self._idle.get()
+
+    def _replace(self, dead: _Worker) -> None:
+        dead.close()
+        fresh = _Worker(self.root, self.python)
+        with self._lock:
+            self._all.remove(dead)
+            self._all.append(fresh)
+        self._idle.put(fresh)
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._all = self._all, []
+        for worker in workers:
+            worker.close()

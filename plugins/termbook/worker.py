@@ -1,0 +1,339 @@
+"""A warm worker: NumPy imported once, then one fresh forked process per snippet.
+
+Run as ``python -m termbook.worker``. It reads one JSON request per line on stdin and answers one
+JSON line on stdout. For each request it forks; the child isolates itself (own process group,
+empty temporary working directory, stdin from /dev/null, resource limits, no root rights) and runs
+the snippet as ``__main__`` under its real file name, then its ``check_*``/``test_*`` functions.
+The parent enforces the wall-clock timeout, kills the child's whole process group afterwards and
+reports how it ended. The fork is what makes isolation cheap: the child starts with NumPy loaded.
+
+This module is imported by the worker process only; it must not import the rest of termbook
+(snippets import :mod:`termbook.checks`, which stays cheap).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import select
+import shutil
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import types
+
+PROTOCOL = 1
+NOBODY = 65534
+RESULT_LIMIT = 8 * 1024 * 1024
+
+
+def main() -> None:
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import numpy  # noqa: F401  - the point of a warm worker
+
+    try:
+        import termbook.checks  # noqa: F401
+    except ImportError:
+        pass
+    out = sys.stdout
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        try:
+            reply = handle(request)
+        except Exception as exc:  # the worker must survive anything a request does
+            reply = {"id": request.get("id"), "status": "error", "reason": f"runner failure: {exc!r}"}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+
+
+def handle(req: dict) -> dict:
+    workdir = tempfile.mkdtemp(prefix="termbook-run-")
+    os.chmod(workdir, 0o711)  # the child may run as nobody and must reach cwd/
+    stdout_path = os.path.join(workdir, ".stdout")
+    stderr_path = os.path.join(workdir, ".stderr")
+    cwd = os.path.join(workdir, "cwd")
+    os.mkdir(cwd)
+    result_r, result_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    started = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # child
+        os.close(result_r)
+        code = 70
+        try:
+            code = _child(req, cwd, stdout_path, stderr_path, result_w)
+        finally:
+            os._exit(code)
+    os.close(result_w)
+    try:
+        os.setpgid(pid, pid)  # also done in the child; whichever runs first wins the race
+    except OSError:
+        pass
+    data, timed_out = _collect(pid, result_r, float(req["timeout"]))
+    seconds = time.perf_counter() - started
+    _kill_group(pid)
+    _, status, usage = os.wait4(pid, 0)
+    _kill_group(pid)
+    stdout = _read_capped(stdout_path, int(req["output_bytes"]))
+    stderr = _read_capped(stderr_path, 64 * 1024)
+    shutil.rmtree(workdir, ignore_errors=True)
+    reply = {
+        "id": req.get("id"),
+        "seconds": seconds,
+        "max_rss_kb": usage.ru_maxrss,
+        "stdout": stdout[0],
+        "stdout_truncated": stdout[1],
+        "stderr": stderr[0],
+    }
+    result = None
+    if data:
+        try:
+            result = json.loads(data.decode("utf-8", "replace"))
+        except ValueError:
+            result = None
+    if stdout[1] and not timed_out:
+        reply.update(status="limit", reason=f"output limit exceeded: more than {req['output_bytes']} bytes printed")
+    elif timed_out:
+        reply.update(status="timeout", reason=f"timed out after {req['timeout']:g} s (wall clock); the process was killed")
+    elif os.WIFSIGNALED(status) and result is None:
+        sig = os.WTERMSIG(status)
+        name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+        why = {
+            "SIGSEGV": "the interpreter crashed (segmentation fault)",
+            "SIGKILL": "the process was killed (out of memory?)",
+            "SIGXFSZ": "output limit exceeded",
+            "SIGXCPU": "CPU time limit exceeded",
+        }.get(name, "the process was killed by a signal")
+        reply.update(status="crashed", reason=f"{why} ({name})")
+    elif result is None:
+        code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+        reply.update(status="crashed", reason=f"the process exited with status {code} before reporting its checks (os._exit?)")
+    else:
+        reply.update(result)
+    return reply
+
+
+def _collect(pid: int, fd: int, timeout: float) -> tuple[bytes, bool]:
+    """Read the child's result pipe until EOF or the deadline; True if the deadline passed."""
+    deadline = time.monotonic() + timeout
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        pidfd = os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    try:
+        open_fds = [fd] + ([pidfd] if pidfd is not None else [])
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return b"".join(chunks), True
+            ready, _, _ = select.select(open_fds, [], [], min(remaining, 0.5 if pidfd is None else remaining))
+            if fd in ready:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    return b"".join(chunks), False
+                size += len(chunk)
+                if size <= RESULT_LIMIT:
+                    chunks.append(chunk)
+            if (pidfd is not None and pidfd in ready) or (pidfd is None and _exited(pid)):
+                os.set_blocking(fd, False)
+                try:
+                    while chunk := os.read(fd, 65536):
+                        if size + len(chunk) <= RESULT_LIMIT:
+                            chunks.append(chunk)
+                        size += len(chunk)
+                except BlockingIOError:
+                    pass
+                return b"".join(chunks), False
+    finally:
+        os.close(fd)
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _exited(pid: int) -> bool:
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _read_capped(path: str, limit: int) -> tuple[str, bool]:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(limit + 1)
+    except OSError:
+        return "", False
+    return data[:limit].decode("utf-8", "replace"), len(data) > limit
+
+
+# --- in the child -----------------------------------------------------------------------------
+
+
+def _child(req: dict, cwd: str, stdout_path: str, stderr_path: str, result_w: int) -> int:
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large write raises OSError instead of killing
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    out = os.open(stdout_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    err = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    for fd in (null, out, err):
+        os.close(fd)
+    sys.stdin = open(0, closefd=False)
+    sys.stdout = open(1, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
+    sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
+    if os.geteuid() == 0 and req.get("drop_root", True):
+        for path in (cwd, stdout_path, stderr_path):
+            os.chown(path, NOBODY, NOBODY)
+        os.setgroups([])
+        os.setgid(NOBODY)
+        os.setuid(NOBODY)
+    os.chdir(cwd)
+    os.environ.update(HOME=cwd, TMPDIR=cwd, MPLCONFIGDIR=cwd, PYTHONHASHSEED="0")
+    tempfile.tempdir = cwd
+    _limit(resource.RLIMIT_AS, int(req["memory_mb"]) * 1024 * 1024)
+    _limit(resource.RLIMIT_FSIZE, int(req["output_bytes"]) + 1)
+    _limit(resource.RLIMIT_CPU, int(float(req["timeout"])) + 2)
+    _limit(resource.RLIMIT_CORE, 0)
+    if req.get("max_processes"):
+        _limit(resource.RLIMIT_NPROC, int(req["max_processes"]))
+    me = os.getpid()
+    result = run_snippet(req["path"], req["root"])
+    if os.getpid() != me:  # a process the snippet forked got here too: only the real child reports
+        return 0
+    payload = json.dumps(result).encode()
+    view = memoryview(payload)
+    while view:
+        written = os.write(result_w, view)
+        view = view[written:]
+    os.close(result_w)
+    _flush()
+    return 0
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # over the output limit, or closed by the snippet
+            pass
+
+
+def _limit(which: int, value: int) -> None:
+    soft, hard = resource.getrlimit(which)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    try:
+        resource.setrlimit(which, (value, value if hard == resource.RLIM_INFINITY else hard))
+    except (ValueError, OSError):
+        pass
+
+
+def run_snippet(path: str, root: str) -> dict:
+    """Run the snippet as ``__main__``, then every check it defines. Returns a JSON-able dict."""
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    sys.dont_write_bytecode = True
+    sys.argv = [path]
+    module = types.ModuleType("__main__")
+    module.__file__ = path
+    module.__builtins__ = __builtins__
+    sys.modules["__main__"] = module
+    result: dict = {"status": "ran", "checks": [], "demo_error": None}
+    started = time.perf_counter()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            source = fh.read()
+        code = compile(source, path, "exec")
+        exec(code, module.__dict__)
+    except BaseException as exc:  # noqa: BLE001 - everything a snippet does is reported
+        result["demo_error"] = _describe(exc, path)
+    result["demo_seconds"] = time.perf_counter() - started
+    _flush()
+    checks = [
+        (name, obj)
+        for name, obj in list(module.__dict__.items())
+        if (name.startswith("check_") or name.startswith("test_"))
+        and callable(obj)
+        and getattr(getattr(obj, "__code__", None), "co_filename", None) == path
+    ]
+    for name, fn in checks:
+        started = time.perf_counter()
+        entry = {"name": name, "ok": True}
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001
+            entry.update(ok=False, error=_describe(exc, path))
+        entry["seconds"] = time.perf_counter() - started
+        result["checks"].append(entry)
+    _flush()
+    import numpy
+
+    result["numpy"] = numpy.__version__
+    result["python"] = sys.version.split()[0]
+    return result
+
+
+def _describe(exc: BaseException, path: str) -> dict:
+    """Exception → {type, message, line, traceback}, the traceback trimmed to snippet frames."""
+    if isinstance(exc, SystemExit):
+        return {
+            "type": "SystemExit",
+            "message": f"the snippet called sys.exit({exc.code!r})",
+            "line": _last_line(exc, path),
+            "traceback": _trimmed(exc),
+        }
+    message = str(exc)
+    if isinstance(exc, MemoryError):
+        message = "memory limit exceeded" + (f": {message}" if message else "")
+    elif isinstance(exc, OSError) and exc.errno == 27:  # EFBIG from RLIMIT_FSIZE
+        message = "output limit exceeded"
+    elif isinstance(exc, AssertionError) and not message:
+        message = "assertion failed"
+    return {
+        "type": type(exc).__name__,
+        "message": message[:4000],
+        "line": _last_line(exc, path),
+        "traceback": _trimmed(exc),
+    }
+
+
+def _trimmed(exc: BaseException) -> str:
+    """The traceback without the runner's own frames."""
+    here = os.path.abspath(__file__)
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if os.path.abspath(f.filename) != here]
+    lines = ["Traceback (most recent call last):\n"]
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    return "".join(lines)[-8000:]
+
+
+def _last_line(exc: BaseException, path: str) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if frame.filename == path:
+            line = frame.lineno
+    if line is None and isinstance(exc, SyntaxError) and exc.filename == path:
+        line = exc.lineno
+    return line
+
+
+if __name__ == "__main__":
+    main()
