@@ -11,7 +11,7 @@ from pathlib import Path
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
 from .errors import format_report
@@ -40,13 +40,22 @@ class TermbookConfig(Config):
     """A Jinja template for term pages, relative to mkdocs.yml; default: the packaged one."""
 
 
+ASSETS = Path(__file__).parent / "assets"
+CSS = "assets/termbook/termbook.css"
+SHIM = "assets/termbook/iframe-worker-shim.js"
+
+
 class TermbookPlugin(BasePlugin[TermbookConfig]):
+    @event_priority(-100)  # after Material's offline plugin, whose CDN shim we replace
     def on_config(self, config):
         if not self.config.enabled:
             return
         self.root = Path(config.config_file_path).resolve().parent
         for directory in (self.config.terms_dir, self.config.snippets_dir):
             config.watch.append(str(self.root / directory))  # `mkdocs serve` reloads on change
+        config.extra_css.append(CSS)
+        polyfills = config.extra.get("polyfills") or []
+        config.extra["polyfills"] = [SHIM if "iframe-worker" in url else url for url in polyfills]
 
     def on_files(self, files: Files, *, config) -> Files:
         if not self.config.enabled:
@@ -71,4 +80,6 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         for path, markdown in build.pages.items():
             files.append(File.generated(config, path, content=markdown))
         files.append(File.generated(config, "schema/term.schema.json", content=json_schema_text()))
+        for uri in (CSS, SHIM):
+            files.append(File.generated(config, uri, abs_src_path=str(ASSETS / Path(uri).name)))
         return files

@@ -1,0 +1,117 @@
+"""The termbook command: new, check (with --update and --json), schema."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jsonschema
+import yaml
+
+from termbook.cli import main
+from termbook.loading import load_glossary
+from termbook.model import json_schema, json_schema_text
+
+from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, ROOT, term
+
+
+def test_new_scaffolds_a_valid_term_with_a_passing_snippet(project, capsys):
+    assert main(["--root", str(project.root), "new", "Layer Normalization"]) == 0
+    assert (project.root / "terms" / "layer-normalization.yml").is_file()
+    assert (project.root / "snippets" / "layer_normalization.py").is_file()
+    assert "created terms/layer-normalization.yml" in capsys.readouterr().err
+    terms, problems = load_glossary(project.root)
+    assert problems == [] and terms[0].name == "Layer Normalization"
+    # the scaffolded snippet runs and its checks pass; it only lacks pinned output
+    assert main(["--root", str(project.root), "check"]) == 1
+    err = capsys.readouterr().err
+    assert "layer-normalization: not verified: its output is not pinned yet" in err
+
+
+def test_new_refuses_to_overwrite(project, capsys):
+    project.add_term("dropout", "term: Mine\n")
+    assert main(["--root", str(project.root), "new", "Dropout"]) == 1
+    assert "not overwriting terms/dropout.yml" in capsys.readouterr().err
+    assert (project.root / "terms" / "dropout.yml").read_text() == "term: Mine\n"
+    assert not (project.root / "snippets" / "dropout.py").exists()
+
+
+def test_check_reports_errors_and_exits_non_zero(project, capsys):
+    project.add_term("dropout", term("Dropout", relatd=[]))
+    assert main(["--root", str(project.root), "check"]) == 1
+    err = capsys.readouterr().err
+    assert "terms/dropout.yml:7:1: relatd: unknown key 'relatd'" in err
+    assert "hint: did you mean 'related'?" in err
+    assert "Traceback" not in err
+
+
+def test_check_passes_prints_table_and_writes_json(project, capsys, tmp_path):
+    project.add_term("dropout", term("Dropout"))
+    project.add_snippet("dropout", GOOD_SNIPPET, GOOD_OUTPUT)
+    report = tmp_path / "report.json"
+    assert main(["--root", str(project.root), "check", "--json", str(report)]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0].split() == ["term", "status", "time", "memory"]
+    assert out.splitlines()[1].split()[:2] == ["dropout", "verified"]
+    assert "1 snippets: 1 verified, 0 not verified (1 run, 0 cached)" in err
+    data = json.loads(report.read_text())
+    [entry] = data["snippets"]
+    assert entry["term"] == "dropout" and entry["status"] == "verified" and entry["peak_memory_kb"] > 0
+    assert entry["checks"] == [{"name": "check_double_is_linear", "ok": True}]
+    # second run: from the cache
+    assert main(["--root", str(project.root), "check"]) == 0
+    assert "(0 run, 1 cached)" in capsys.readouterr().err
+
+
+def test_check_update_pins_only_with_consent(project, capsys, monkeypatch):
+    project.add_term("dropout", term("Dropout"))
+    project.add_snippet("dropout", GOOD_SNIPPET)
+    out_file = project.root / "snippets" / "dropout.out"
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: False)
+    assert main(["--root", str(project.root), "check", "--update"]) == 1
+    assert "rerun with --yes" in capsys.readouterr().err
+    assert not out_file.exists()
+    assert main(["--root", str(project.root), "check", "--update", "--yes"]) == 0
+    assert out_file.read_text() == GOOD_OUTPUT
+    # a drifted output shows a diff before it is re-pinned
+    out_file.write_text("double: [0. 2. 5.]\n")
+    assert main(["--root", str(project.root), "check", "--update", "--yes"]) == 0
+    err = capsys.readouterr().err
+    assert "-double: [0. 2. 5.]" in err and "+double: [0. 2. 4.]" in err
+    assert out_file.read_text() == GOOD_OUTPUT
+
+
+def test_check_update_never_pins_a_failing_snippet(project, capsys):
+    project.add_term("dropout", term("Dropout"))
+    project.add_snippet("dropout", "print(1)\ndef check_x():\n    assert False\n")
+    assert main(["--root", str(project.root), "check", "--update", "--yes"]) == 1
+    assert not (project.root / "snippets" / "dropout.out").exists()
+
+
+def test_check_only_named_terms(project, capsys):
+    project.add_term("dropout", term("Dropout"))
+    project.add_snippet("dropout", GOOD_SNIPPET, GOOD_OUTPUT)
+    project.add_term("adam", term("Adam"))
+    project.add_snippet("adam", "def check_fail():\n    assert False\n")
+    assert main(["--root", str(project.root), "check", "--term", "dropout"]) == 0
+    assert main(["--root", str(project.root), "check", "--term", "nope"]) == 2
+
+
+def test_console_script_is_installed():
+    result = subprocess.run([sys.executable, "-m", "termbook.cli", "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "check" in result.stdout
+
+
+def test_committed_schema_is_the_generated_one():
+    committed = (ROOT / "schema" / "term.schema.json").read_text()
+    assert committed == json_schema_text(), "run `termbook schema --write`"
+
+
+def test_schema_accepts_every_real_term_and_rejects_bad_ones():
+    validator = jsonschema.Draft202012Validator(json_schema())
+    for path in sorted((ROOT / "terms").glob("*.yml")):
+        errors = list(validator.iter_errors(yaml.safe_load(path.read_text())))
+        assert errors == [], f"{path.name}: {errors[0].message}"
+    assert list(validator.iter_errors({"term": "X", "summary": "s", "definition": "d", "relatd": []}))
+    assert list(validator.iter_errors({"term": "X", "summary": "s" * 201, "definition": "d"}))

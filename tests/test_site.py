@@ -1,0 +1,169 @@
+"""A tiny real site built in tmp_path: generated pages, links, search index, strict mode."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+import pytest
+from mkdocs.exceptions import Abort
+
+from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, term
+
+BN = term(
+    "Batch Normalization",
+    aliases=["BN", "BatchNorm"],
+    summary="Normalises each feature over the mini-batch, then rescales it with learned parameters.",
+    how_it_works="Subtract the batch mean and divide by the batch standard deviation.",
+    example="A convolutional network with a normalisation layer after each convolution.",
+    why_it_matters="It made deep networks much easier to train.",
+    faq=[{"q": 'Why is it called "batch" normalization?', "a": "Because statistics come from the batch."}],
+    related=["dropout"],
+    tags=["normalization"],
+    references=[{"title": "Batch Normalization", "authors": "Ioffe, Szegedy", "year": 2015, "url": "https://arxiv.org/abs/1502.03167"}],
+)
+DROPOUT = term("Dropout", summary="Zeroes random units during training to reduce overfitting.", related=["batch-normalization"])
+ADAM = term("Adam", summary="An optimiser with per-parameter step sizes.")
+
+
+@pytest.fixture
+def site(project):
+    project.add_term("batch-normalization", BN)
+    project.add_term("dropout", DROPOUT)
+    project.add_term("adam", ADAM)
+    project.add_snippet("batch_normalization", GOOD_SNIPPET, GOOD_OUTPUT)
+    return project.build()
+
+
+def article(path) -> str:
+    html = path.read_text()
+    return html[html.index("<article") : html.index("</article>")]
+
+
+def test_term_page_has_every_section_in_order(site):
+    page = article(site / "terms" / "batch-normalization.html")
+    headings = re.findall(r"<h([12]) id=\"([^\"]+)\"", page)
+    assert headings == [
+        ("1", "batch-normalization"),
+        ("2", "what-is-batch-normalization"),
+        ("2", "how-it-works"),
+        ("2", "example"),
+        ("2", "in-code"),
+        ("2", "why-it-matters"),
+        ("2", "frequently-asked-questions"),
+        ("2", "related-terms"),
+        ("2", "references"),
+    ]
+    assert '<p class="termbook-aliases"><em>Also known as:</em> BN, BatchNorm</p>' in page
+    assert '<details class="question">\n<summary>Why is it called &quot;batch&quot; normalization?</summary>' in page
+    assert '<a href="https://arxiv.org/abs/1502.03167">Batch Normalization</a>' in page
+
+
+def test_related_terms_link_with_summaries_and_tooltips(site):
+    page = article(site / "terms" / "batch-normalization.html")
+    assert (
+        '<li><a href="dropout.html" title="Zeroes random units during training to reduce overfitting.">Dropout</a>: '
+        "Zeroes random units during training to reduce overfitting.</li>"
+    ) in page
+
+
+def test_empty_sections_are_left_out(site):
+    page = article(site / "terms" / "adam.html")
+    assert re.findall(r"<h2 id=\"([^\"]+)\"", page) == ["what-is-adam"]
+
+
+def test_verified_snippet_shows_code_output_and_badge(site):
+    page = article(site / "terms" / "batch-normalization.html")
+    assert "termbook-badge--verified" in page and "1 check passed, output matches" in page
+    assert '<span class="filename">snippets/batch_normalization.py</span>' in page
+    assert "double: [0. 2. 4.]" in page
+
+
+def test_meta_description_is_the_summary(site):
+    html = (site / "terms" / "batch-normalization.html").read_text()
+    assert '<meta name="description" content="Normalises each feature over the mini-batch, then rescales it with learned parameters.">' in html
+
+
+def test_a_to_z_index_groups_by_letter(site):
+    page = article(site / "terms" / "index.html")
+    letters = re.findall(r'<h2 id="(letter-[a-z]+)">', page)
+    assert letters == ["letter-a", "letter-b", "letter-d"]
+    assert '<a href="adam.html" title="An optimiser with per-parameter step sizes.">Adam</a>: An optimiser with per-parameter step sizes.' in page
+    assert "3 terms." in page
+
+
+def test_term_pages_are_not_in_the_nav_but_index_and_tags_are(site):
+    html = (site / "index.html").read_text()
+    nav = html[html.index('<nav class="md-nav md-nav--primary"') :]
+    assert "terms/index.html" in nav and "tags.html" in nav
+    assert "terms/dropout.html" not in nav
+
+
+def test_search_index_has_aliases_and_boosted_terms(site):
+    # the offline plugin keeps the index as JSON and also embeds it as JavaScript
+    index = json.loads((site / "search" / "search_index.json").read_text())
+    docs = {d["location"]: d for d in index["docs"]}
+    bn = docs["terms/batch-normalization.html"]
+    assert "BN" in bn["text"] and "BatchNorm" in bn["text"]
+    assert bn["boost"] == 2
+    assert "terms/index.html" not in docs  # the A–Z page would outrank the terms themselves
+    assert (site / "search" / "search_index.js").exists()
+
+
+def test_tags_page_lists_terms(site):
+    page = article(site / "tags.html")
+    assert "normalization" in page and "terms/batch-normalization.html" in page
+
+
+def test_generated_pages_are_not_written_into_docs_dir(site, project):
+    assert sorted(p.name for p in (project.root / "docs").iterdir()) == ["index.md", "tags.md"]
+
+
+def test_schema_is_published_in_the_site(site):
+    schema = json.loads((site / "schema" / "term.schema.json").read_text())
+    assert schema["required"] == ["term", "summary", "definition"]
+
+
+def test_no_remote_fonts_or_scripts(site):
+    for page in site.rglob("*.html"):
+        html = page.read_text()
+        assert "fonts.googleapis.com" not in html
+        assert not re.search(r'<script[^>]+src="https?://', html), page
+
+
+def test_invalid_term_fails_the_build_with_located_message(project, caplog):
+    project.add_term("batch-normalization", term("Batch Normalization", related=["dropuot"]))
+    project.add_term("dropout", DROPOUT | {"related": []})
+    with pytest.raises(Abort, match="Aborted with a BuildError"):
+        with caplog.at_level(logging.ERROR):
+            project.build()
+    text = caplog.text
+    assert "terms/batch-normalization.yml:" in text
+    assert "related[0]: unknown term 'dropuot'" in text
+    assert "did you mean 'dropout'?" in text
+    assert "Traceback" not in text
+
+
+def test_failing_snippet_is_a_warning_that_strict_turns_into_failure(project, caplog):
+    project.add_term("dropout", DROPOUT | {"related": []})
+    project.add_snippet("dropout", "def check_it():\n    assert 1 == 2, 'one is not two'\n", "")
+    with caplog.at_level(logging.WARNING), pytest.raises(Abort, match="strict mode"):
+        project.build(strict=True)
+    assert "dropout: not verified: 1 check failed (check_it): AssertionError: one is not two" in caplog.text
+
+
+def test_failing_snippet_page_shows_not_verified_box(project):
+    project.add_term("dropout", DROPOUT | {"related": []})
+    project.add_snippet("dropout", "def check_it():\n    assert 1 == 2, 'one is not two'\n", "")
+    site = project.build(strict=False)
+    page = article(site / "terms" / "dropout.html")
+    assert "termbook-badge--unverified" in page
+    assert '<p class="admonition-title">Not verified</p>' in page
+    assert "one is not two" in page
+
+
+def test_second_build_runs_no_snippet(site, project, caplog):
+    with caplog.at_level(logging.INFO):
+        project.build()
+    assert "3 terms, 1 snippets (0 run, 1 cached)" in caplog.text
