@@ -167,3 +167,19 @@ def test_second_build_runs_no_snippet(site, project, caplog):
     with caplog.at_level(logging.INFO):
         project.build()
     assert "3 terms, 1 snippets (0 run, 1 cached)" in caplog.text
+
+
+def test_math_becomes_mathml_and_stays_readable_in_search(project):
+    project.add_term(
+        "softmax",
+        term("Softmax", how_it_works="Inline $p_i = e^{z_i} / \\sum_j e^{z_j}$ and display:\n\n$$\\sigma(z)_i < 1$$\n"),
+    )
+    site = project.build()
+    page = article(site / "terms" / "softmax.html")
+    assert page.count("<math ") == 2
+    assert '<math data-search-exclude alttext="\\sigma(z)_i &lt; 1" xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in page
+    assert "arithmatex" not in page
+    index = json.loads((site / "search" / "search_index.json").read_text())
+    [section] = [d for d in index["docs"] if d["location"] == "terms/softmax.html#how-it-works"]
+    assert "$p_i = e^{z_i} / \\sum_j e^{z_j}$" in section["text"]
+    assert "mrow" not in section["text"] and "&#x" not in section["text"]

@@ -15,6 +15,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
 from .errors import format_report
+from .mathml import convert_math
 from .model import json_schema_text
 from .pages import Options, build_pages
 
@@ -83,3 +84,11 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         for uri in (CSS, SHIM):
             files.append(File.generated(config, uri, abs_src_path=str(ASSETS / Path(uri).name)))
         return files
+
+    def on_page_content(self, html: str, *, page, config, files) -> str:
+        if not self.config.enabled:
+            return html
+        html, failed = convert_math(html)
+        for tex in failed:
+            log.warning(f"{page.file.src_uri}: cannot convert formula to MathML: {tex}")
+        return html
