@@ -1,0 +1,186 @@
+r"""Gradient descent on a quadratic, where everything it does can be predicted exactly.
+
+For $f(x) = \tfrac12 x^\top A x - b^\top x$ with $A$ symmetric positive definite, the
+gradient is $Ax - b$, the minimiser is $x^* = A^{-1} b$, and one step with learning
+rate $\eta$ maps the error $e = x - x^*$ to $(I - \eta A)\,e$. Along the eigenvector of
+eigenvalue $\lambda_i$ the error is multiplied by $1 - \eta\lambda_i$ at every step, so
+the iteration converges exactly when $0 < \eta < 2 / \lambda_{\max}$.
+"""
+
+import numpy as np
+
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
+
+
+def gradient_descent(grad, x0, lr, steps):
+    """Run ``steps`` iterations of ``x[k+1] = x[k] - lr * grad(x[k])``.
+
+    This is full-batch gradient descent with a constant learning rate: the update
+    of ``torch.optim.SGD(params, lr)`` with no momentum and no weight decay, applied
+    to the exact gradient.
+
+    Parameters
+    ----------
+    grad : callable
+        Maps an array of shape (D,) to the gradient, an array of shape (D,).
+    x0 : ndarray of shape (D,)
+        Starting point (any shape works; ``grad`` must return the same shape).
+        It is not modified.
+    lr : float
+        Learning rate (step size).
+    steps : int
+        Number of updates.
+
+    Returns
+    -------
+    trajectory : ndarray of shape (steps + 1, D)
+        ``trajectory[0]`` is ``x0`` and ``trajectory[k]`` the point after ``k`` steps.
+    """
+    x0 = np.asarray(x0, dtype=np.float64)
+    trajectory = np.empty((steps + 1, *x0.shape))
+    trajectory[0] = x0
+    for k in range(steps):
+        trajectory[k + 1] = trajectory[k] - lr * grad(trajectory[k])
+    return trajectory
+
+
+def quadratic(x, A, b):
+    r"""$f(x) = \tfrac12 x^\top A x - b^\top x$.
+
+    Parameters
+    ----------
+    x : ndarray of shape (D,)
+    A : ndarray of shape (D, D)
+        Symmetric positive definite.
+    b : ndarray of shape (D,)
+
+    Returns
+    -------
+    value : float
+    """
+    return 0.5 * x @ A @ x - b @ x
+
+
+def quadratic_grad(x, A, b):
+    r"""Gradient of :func:`quadratic`, $\nabla f(x) = A x - b$ (for symmetric $A$).
+
+    Parameters
+    ----------
+    x : ndarray of shape (D,)
+    A : ndarray of shape (D, D)
+    b : ndarray of shape (D,)
+
+    Returns
+    -------
+    grad : ndarray of shape (D,)
+    """
+    return A @ x - b
+
+
+def contraction_factor(A, lr):
+    r"""Worst-case factor by which one step shrinks the error, $\max_i |1 - \eta\lambda_i|$.
+
+    Parameters
+    ----------
+    A : ndarray of shape (D, D)
+        Symmetric.
+    lr : float
+
+    Returns
+    -------
+    rho : float
+        Below 1 the iteration converges; above 1 it diverges (from almost every start).
+    """
+    return float(np.max(np.abs(1.0 - lr * np.linalg.eigvalsh(A))))
+
+
+def _ill_conditioned_problem():
+    # A = Q diag(1, 10) Q^T: eigenvalue 1 along (1, -1), 10 along (1, 1). The condition
+    # number is 10 and lr must stay below 2 / 10 = 0.2. (Here A = [[5.5, 4.5], [4.5, 5.5]].)
+    Q = np.array([[1.0, 1.0], [-1.0, 1.0]]) / np.sqrt(2.0)
+    A = Q @ np.diag([1.0, 10.0]) @ Q.T
+    b = np.array([1.0, 0.0])
+    x0 = np.array([2.0, -1.0])  # the error x0 - x* has a component along both eigenvectors
+    return A, b, x0, Q
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def check_quadratic_grad_matches_numerical_gradient():
+    """The analytic gradient A x - b agrees with a centred difference (rel. error < 1e-8)."""
+    rng = np.random.default_rng(0)
+    M = rng.normal(size=(4, 4))
+    A, b, x = M @ M.T + np.eye(4), rng.normal(size=4), rng.normal(size=4)
+    numeric = numerical_gradient(lambda z: quadratic(z, A, b), x)
+    assert_gradient_close(quadratic_grad(x, A, b), numeric, tol=1e-8)
+
+
+def check_trajectory_shape_and_start():
+    """Shape (steps + 1, *x0.shape), first row x0, x0 untouched, update rule as documented."""
+    A, b, x0, _ = _ill_conditioned_problem()
+    x0_copy = x0.copy()
+    traj = gradient_descent(lambda x: quadratic_grad(x, A, b), x0, lr=0.1, steps=7)
+    assert traj.shape == (8, 2)
+    assert np.array_equal(traj[0], x0) and np.array_equal(x0, x0_copy)
+    assert_close(traj[1], x0 - 0.1 * (A @ x0 - b), rtol=1e-15, what="first step")
+    matrix_start = np.ones((2, 3))
+    assert gradient_descent(lambda x: 2 * x, matrix_start, 0.1, 4).shape == (5, 2, 3)
+    assert gradient_descent(lambda x: 2 * x, x0, 0.1, 0).shape == (1, 2)
+
+
+def check_converges_to_closed_form_minimiser():
+    """Below lr = 2 / lambda_max the iterates reach A^{-1} b (error shrinks by <= rho per step)."""
+    A, b, x0, _ = _ill_conditioned_problem()
+    x_star = np.linalg.solve(A, b)
+    for lr in (0.05, 2 / 11, 0.19):
+        traj = gradient_descent(lambda x: quadratic_grad(x, A, b), x0, lr, steps=400)
+        assert_close(traj[-1], x_star, rtol=0.0, atol=1e-8, what=f"lr={lr}")
+        assert quadratic(traj[-1], A, b) <= quadratic(x0, A, b)
+
+
+def check_diverges_above_two_over_lambda_max():
+    """Above lr = 2 / lambda_max the error grows geometrically, and f increases."""
+    A, b, x0, _ = _ill_conditioned_problem()
+    x_star = np.linalg.solve(A, b)
+    lr = 0.21  # 1 - 0.21 * 10 = -1.1: the error along the top eigenvector flips sign and grows
+    traj = gradient_descent(lambda x: quadratic_grad(x, A, b), x0, lr, steps=100)
+    errors = np.linalg.norm(traj - x_star, axis=1)
+    assert errors[-1] > 1e3 * errors[0]
+    assert quadratic(traj[-1], A, b) > quadratic(x0, A, b)
+    assert contraction_factor(A, lr) > 1.0 > contraction_factor(A, 0.19)
+
+
+def check_error_contracts_by_one_minus_lr_lambda():
+    """In the eigenbasis of A each error component is multiplied by exactly 1 - lr * lambda_i,
+    so the per-step factor of the error norm tends to max_i |1 - lr * lambda_i| (also above 1)."""
+    A, b, x0, _ = _ill_conditioned_problem()
+    x_star = np.linalg.solve(A, b)
+    eigvals, Q = np.linalg.eigh(A)
+    steps = 100  # enough for the slower component to dominate, few enough to stay above rounding
+    for lr in (0.05, 0.15, 0.195, 0.21):
+        traj = gradient_descent(lambda x: quadratic_grad(x, A, b), x0, lr, steps)
+        coords = (traj - x_star) @ Q  # error components along each eigenvector
+        predicted = coords[0] * (1.0 - lr * eigvals) ** np.arange(steps + 1)[:, None]
+        # Rounding errors are relative to the largest iterate (it grows when lr is too large).
+        atol = 1e-12 * np.max(np.abs(coords))
+        assert_close(coords, predicted, rtol=1e-9, atol=atol, what=f"closed form, lr={lr}")
+        errors = np.linalg.norm(traj - x_star, axis=1)
+        rate = errors[steps] / errors[steps - 1]
+        assert_close(rate, contraction_factor(A, lr), rtol=1e-6, what=f"rate, lr={lr}")
+
+
+if __name__ == "__main__":
+    np.set_printoptions(precision=4, suppress=True)
+    A, b, x0, Q = _ill_conditioned_problem()
+    x_star = np.linalg.solve(A, b)
+    lam = np.array([1.0, 10.0])  # eigenvalues of A, for the columns of Q
+    print(f"f(x) = x'Ax/2 - b'x, eigenvalues of A: {lam}, minimiser A^-1 b = {x_star}")
+    print(f"stable iff lr < 2/lambda_max = {2 / lam[-1]:.3f}; best lr = 2/(min+max) = {2 / lam.sum():.4f}")
+    for lr in (0.02, 0.10, 2 / 11, 0.19, 0.21):
+        traj = gradient_descent(lambda x: quadratic_grad(x, A, b), x0, lr, steps=50)
+        err = np.linalg.norm(traj[-1] - x_star)
+        print(f"lr={lr:.4f}  rho=max|1-lr*lambda|={contraction_factor(A, lr):.4f}  |x_50 - x*| = {err:.3e}")
+    coords = (gradient_descent(lambda x: quadratic_grad(x, A, b), x0, 0.21, steps=6) - x_star) @ Q
+    print("lr=0.21: error along the steep direction   (x -1.1 per step):", coords[:, 1])
+    print("         error along the shallow direction (x 0.79 per step):", coords[:, 0])
