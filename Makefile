@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+export NO_MKDOCS_2_WARNING := 1
+
 .PHONY: site test serve check bench clean
 
 $(STAMP): pyproject.toml

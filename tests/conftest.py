@@ -21,6 +21,7 @@ nav:
   - Home: index.md
   - A–Z index: terms/index.md
   - Tags: tags.md
+  - Graph: graph.md
 plugins:
   - search
   - tags

@@ -12,15 +12,17 @@ from pathlib import Path
 
 from .cache import Cache
 from .errors import Problem, relative
-from .linking import backlinks, referenced_by
+from .graph import Edge, edges, health
+from .linking import Linker, LinkedTerm, backlinks, link_term, referenced_by
 from .loading import load_glossary
 from .model import Term
 from .presenting import present_snippet
-from .rendering import render_index, render_term
+from .rendering import render_graph_page, render_index, render_term
 from .runner import WorkerPool
 from .verification import SnippetResult, verify_terms
 
 TERMS_URL_DIR = "terms"
+GRAPH_PAGE = "graph.md"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,16 @@ class GlossaryBuild:
     problems: list[Problem] = field(default_factory=list)
     results: dict[str, SnippetResult] = field(default_factory=dict)
     pages: dict[str, str] = field(default_factory=dict)  # docs-relative path -> Markdown
+    linked: dict[str, LinkedTerm] = field(default_factory=dict)  # prose with links, by slug
+    graph: list[Edge] = field(default_factory=list)  # every link between terms
+    incoming: dict[str, list[Term]] = field(default_factory=dict)  # backlinks, by slug
+
+    @property
+    def suggestions(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "suggestion"]
+
+    def outgoing(self, slug: str) -> list[str]:
+        return [e.target for e in self.graph if e.source == slug]
 
     @property
     def errors(self) -> list[Problem]:
@@ -50,7 +62,7 @@ class GlossaryBuild:
 
     @property
     def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity != "error"]
+        return [p for p in self.problems if p.severity == "warning"]
 
 
 def load_and_verify(options: Options, progress: Callable[[SnippetResult], None] | None = None) -> GlossaryBuild:
@@ -58,6 +70,14 @@ def load_and_verify(options: Options, progress: Callable[[SnippetResult], None] 
     root = options.root.resolve()
     terms, problems = load_glossary(root, options.terms_dir, options.snippets_dir)
     build = GlossaryBuild(terms=terms, problems=problems)
+    linker = Linker(terms)
+    for term in terms:
+        build.linked[term.slug], link_problems = link_term(term, linker, relative(term.path, root))
+        build.problems += link_problems
+    prose_targets = {slug: linked.targets for slug, linked in build.linked.items()}
+    build.graph = edges(terms, prose_targets)
+    build.incoming = backlinks(terms, prose_targets)
+    build.problems += health(terms, build.graph, root)
     if build.errors or not options.run_snippets:
         return build
     cache = Cache(root / options.cache_dir, enabled=options.use_cache)
@@ -76,7 +96,6 @@ def build_pages(options: Options, progress: Callable[[SnippetResult], None] | No
         return build
     root = options.root.resolve()
     by_slug = {t.slug: t for t in build.terms}
-    incoming = backlinks(build.terms)
     for term in build.terms:
         snippet = None
         if term.snippet is not None:
@@ -86,9 +105,11 @@ def build_pages(options: Options, progress: Callable[[SnippetResult], None] | No
         build.pages[f"{TERMS_URL_DIR}/{term.slug}.md"] = render_term(
             term,
             by_slug,
-            referenced_by=referenced_by(term, incoming),
+            linked=build.linked.get(term.slug),
+            referenced_by=referenced_by(term, build.incoming),
             snippet=snippet,
             template=options.template,
         )
     build.pages[f"{TERMS_URL_DIR}/index.md"] = render_index(build.terms)
+    build.pages[GRAPH_PAGE] = render_graph_page(build.terms)
     return build

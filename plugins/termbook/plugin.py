@@ -6,6 +6,7 @@ ProperDocs). Each hook is a guard, one call and a report.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from mkdocs.config import config_options as c
@@ -14,12 +15,15 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
-from .errors import format_report
+from .errors import format_report, relative
+from .export import defined_term_jsonld, defined_term_set_jsonld, glossary_json
+from .graph import glossary_svg, neighbourhood_svg
 from .mathml import convert_math
 from .model import json_schema_text
-from .pages import Options, build_pages
+from .pages import TERMS_URL_DIR, Options, build_pages
 
 log = get_plugin_logger(__name__)
+_SLOT = re.compile(r'<div class="termbook-graph-slot" data-(?:slug="(?P<slug>[a-z0-9-]+)"|graph="(?P<all>all)")></div>')
 
 
 class TermbookConfig(Config):
@@ -80,6 +84,18 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         log.info(f"{len(build.terms)} terms, {len(build.results)} snippets ({ran} run, {len(build.results) - ran} cached)")
         for path, markdown in build.pages.items():
             files.append(File.generated(config, path, content=markdown))
+        self.build, self.files = build, files
+        self.term_files = {t.slug: files.get_file_from_path(f"{TERMS_URL_DIR}/{t.slug}.md") for t in build.terms}
+        snippet_paths = {t.slug: relative(t.snippet, self.root) for t in build.terms if t.snippet}
+        terms_json = glossary_json(
+            build.terms,
+            lambda slug: self.term_files[slug].url,
+            {slug: build.outgoing(slug) for slug in self.term_files},
+            build.incoming,
+            build.results,
+            snippet_paths,
+        )
+        files.append(File.generated(config, "terms.json", content=terms_json))
         files.append(File.generated(config, "schema/term.schema.json", content=json_schema_text()))
         for uri in (CSS, SHIM):
             files.append(File.generated(config, uri, abs_src_path=str(ASSETS / Path(uri).name)))
@@ -91,4 +107,34 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         html, failed = convert_math(html)
         for tex in failed:
             log.warning(f"{page.file.src_uri}: cannot convert formula to MathML: {tex}")
-        return html
+        return _SLOT.sub(lambda m: self._graph(m, page), html)
+
+    def _graph(self, match, page) -> str:
+        def url_for(slug: str) -> str:
+            return self.term_files[slug].url_relative_to(page.file)
+
+        terms = {t.slug: t for t in self.build.terms}
+        if match.group("all"):
+            return glossary_svg(self.build.terms, self.build.graph, url_for)
+        term = terms[match.group("slug")]
+        outgoing = [terms[s] for s in self.build.outgoing(term.slug)]
+        return neighbourhood_svg(term, outgoing, self.build.incoming.get(term.slug, []), url_for)
+
+    def on_post_page(self, output: str, *, page, config) -> str:
+        if not self.config.enabled:
+            return output
+        src = page.file.src_uri
+        set_url = self._absolute(config, self.files.get_file_from_path(f"{TERMS_URL_DIR}/index.md").url)
+        name = f"{config.site_name} glossary"
+        if src == f"{TERMS_URL_DIR}/index.md":
+            data = defined_term_set_jsonld(self.build.terms, lambda s: self._absolute(config, self.term_files[s].url), set_url, name)
+        elif src.startswith(f"{TERMS_URL_DIR}/") and src[len(TERMS_URL_DIR) + 1 : -3] in self.term_files:
+            term = next(t for t in self.build.terms if t.slug == src[len(TERMS_URL_DIR) + 1 : -3])
+            data = defined_term_jsonld(term, self._absolute(config, page.file.url), set_url, name)
+        else:
+            return output
+        return output.replace("</head>", f'<script type="application/ld+json">{data}</script>\n</head>', 1)
+
+    @staticmethod
+    def _absolute(config, url: str) -> str:
+        return (config.site_url or "") + url

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import jinja2
 
+from .linking import PROSE_FIELDS, LinkedTerm
 from .model import Term
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -73,19 +74,26 @@ def render_term(
     term: Term,
     terms_by_slug: Mapping[str, Term],
     *,
+    linked: LinkedTerm | None = None,
     referenced_by: list[Term] = (),
     snippet=None,
     template: Path | None = None,
 ) -> str:
     """The Markdown of ``term``'s page.
 
-    ``related`` slugs that are unknown are skipped here; validation reports them.
-    ``snippet`` is an object with a ``markdown`` attribute (see :mod:`termbook.presenting`).
+    ``linked`` holds the prose with mentions linked (see :mod:`termbook.linking`); without it the
+    prose is used as written. ``related`` slugs that are unknown are skipped here; validation
+    reports them. ``snippet`` has a ``markdown`` attribute (see :mod:`termbook.presenting`).
     """
     related = [link_to(terms_by_slug[s]) for s in term.data.related if s in terms_by_slug and s != term.slug]
+    data = term.data
+    prose = {name: (linked.fields.get(name) if linked else getattr(data, name)) for name in PROSE_FIELDS}
+    answers = linked.faq_answers if linked else [item.a for item in data.faq]
     text = _template(Path(template or DEFAULT_TEMPLATE)).render(
         term=term,
-        data=term.data,
+        data=data,
+        prose=prose,
+        faq=[(item.q, answer) for item, answer in zip(data.faq, answers)],
         related=related,
         referenced_by=[link_to(t) for t in referenced_by],
         snippet=snippet,
@@ -119,6 +127,28 @@ def render_index(terms: list[Term]) -> str:
         lines += [f"- [{t.name}]({t.slug}.md \"{md_attr(t.data.summary)}\"): {t.data.summary}" for t in group]
         lines.append("")
     return "\n".join(lines)
+
+
+def render_graph_page(terms: list[Term]) -> str:
+    """The whole-glossary graph page; the picture itself is drawn into the slot at HTML time."""
+    return "\n".join(
+        [
+            "---",
+            'title: "Graph of terms"',
+            'description: "Every term in the glossary and the links between them."',
+            "search:",
+            "  exclude: true",
+            "---",
+            "",
+            "# Graph of terms",
+            "",
+            f"All {len(terms)} terms; a line joins two terms when one lists the other as related or mentions it.",
+            "Click a term to open it; hover for its summary.",
+            "",
+            '<div class="termbook-graph-slot" data-graph="all"></div>',
+            "",
+        ]
+    )
 
 
 def _anchor(letter: str) -> str:
