@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
+pytest_plugins = ["pytester"]
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent

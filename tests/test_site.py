@@ -183,3 +183,67 @@ def test_math_becomes_mathml_and_stays_readable_in_search(project):
     [section] = [d for d in index["docs"] if d["location"] == "terms/softmax.html#how-it-works"]
     assert "$p_i = e^{z_i} / \\sum_j e^{z_j}$" in section["text"]
     assert "mrow" not in section["text"] and "&#x" not in section["text"]
+
+
+def test_prose_mentions_become_links_with_tooltips(project):
+    project.add_term("dropout", DROPOUT | {"related": [], "definition": "Often combined with BN.\n\nUnlike batch normalization, ..."})
+    project.add_term("batch-normalization", BN | {"related": []})
+    site = project.build()
+    page = article(site / "terms" / "dropout.html")
+    assert (
+        'Often combined with <a href="batch-normalization.html" '
+        'title="Normalises each feature over the mini-batch, then rescales it with learned parameters.">BN</a>.'
+    ) in page
+    assert "Unlike batch normalization," in page  # first mention per section only
+    backlinked = article(site / "terms" / "batch-normalization.html")
+    assert '<h2 id="referenced-by">Referenced by' in backlinked and 'href="dropout.html"' in backlinked
+
+
+def test_neighbourhood_graph_is_inline_svg_with_clickable_nodes(site):
+    page = article(site / "terms" / "batch-normalization.html")
+    svg = page[page.index('<svg class="termbook-graph"') : page.index("</svg>")]
+    assert '<a href="dropout.html" class="tb-node"><title>Zeroes random units during training to reduce overfitting.</title>' in svg
+    assert '<g class="tb-node tb-node--self">' in svg
+    assert "termbook-graph-slot" not in page
+
+
+def test_glossary_graph_page(site):
+    page = article(site / "graph.html")
+    assert page.count('class="tb-node"') == 3
+    assert 'href="terms/adam.html"' in page
+
+
+def test_terms_json_export(site):
+    data = json.loads((site / "terms.json").read_text())
+    assert data["format"] == 1
+    terms = {t["slug"]: t for t in data["terms"]}
+    assert sorted(terms) == ["adam", "batch-normalization", "dropout"]
+    bn = terms["batch-normalization"]
+    assert bn["url"] == "terms/batch-normalization.html"
+    assert bn["term"] == "Batch Normalization" and bn["aliases"] == ["BN", "BatchNorm"]
+    assert bn["faq"][0]["q"].startswith("Why is it called")
+    assert "BNs" in bn["phrases"]
+    assert bn["related"] == ["dropout"] and bn["backlinks"] == ["dropout"]
+    assert bn["snippet"]["status"] == "verified" and bn["snippet"]["output"] == GOOD_OUTPUT
+    assert terms["adam"]["snippet"] is None
+
+
+def test_json_ld_in_head_is_valid(site):
+    html = (site / "terms" / "batch-normalization.html").read_text()
+    head = html[: html.index("</head>")]
+    [raw] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', head, re.S)
+    data = json.loads(raw)
+    assert data["@type"] == "DefinedTerm" and data["name"] == "Batch Normalization"
+    assert data["alternateName"] == ["BN", "BatchNorm"]
+    assert data["inDefinedTermSet"]["@type"] == "DefinedTermSet"
+    index = (site / "terms" / "index.html").read_text()
+    [raw] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', index, re.S)
+    assert len(json.loads(raw)["hasDefinedTerm"]) == 3
+
+
+def test_unknown_explicit_link_fails_the_build(project, caplog):
+    project.add_term("dropout", DROPOUT | {"related": [], "example": "See [[batch-norm]]."})
+    project.add_term("batch-normalization", BN | {"related": []})
+    with caplog.at_level(logging.ERROR), pytest.raises(Abort):
+        project.build()
+    assert "link [[batch-norm]] points to unknown term 'batch-norm'" in caplog.text

@@ -99,6 +99,11 @@ def _check(root: Path, args) -> int:
         _update(root, build, results, assume_yes=args.yes)
     if results:
         _table(results, sys.stdout)
+    suggestions = build.suggestions
+    if suggestions and not errors:
+        print(f"\ngraph suggestions ({len(suggestions)}; none of them is an error):", file=sys.stdout)
+        for problem in suggestions:
+            print(f"  {problem.location()}: {problem.message}", file=sys.stdout)
     unverified = [r for r in results.values() if not r.verified]
     for result in unverified:
         print(result.problem().format(), file=sys.stderr)
@@ -126,7 +131,7 @@ def _check(root: Path, args) -> int:
         _atomic_write(args.json, json.dumps(report, indent=2) + "\n")
     ran = sum(not r.cached for r in results.values())
     summary = (
-        f"{len(build.terms)} terms, {len(errors)} errors; {len(results)} snippets: "
+        f"{len(build.terms)} terms, {len(errors)} errors, {len(suggestions)} graph suggestions; {len(results)} snippets: "
         f"{len(results) - len(unverified)} verified, {len(unverified)} not verified "
         f"({ran} run, {len(results) - ran} cached) in {time.perf_counter() - started:.1f} s"
     )

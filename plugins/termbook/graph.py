@@ -94,9 +94,9 @@ def health(terms: list[Term], graph: list[Edge], root=None) -> list[Problem]:
 
 # --- pictures ---------------------------------------------------------------------------------
 
-CHAR_W = 6.6  # average width of a character at the label font size, in SVG units
-FONT = 11
-BOX_H = 22
+CHAR_W = 7.2  # average width of a character at the label font size, in SVG units
+FONT = 13
+BOX_H = 24
 
 
 def _label_width(label: str) -> float:
@@ -115,82 +115,116 @@ def _node(x: float, y: float, label: str, href: str | None, cls: str, title: str
     return f'<a href="{html.escape(href, quote=True)}" class="{cls}">{tip}{body}</a>'
 
 
-def _clip(x1: float, y1: float, x2: float, y2: float, box_w: float) -> tuple[float, float]:
-    """The point where the segment from (x1, y1) to the centre of a box at (x2, y2) meets its edge."""
-    dx, dy = x2 - x1, y2 - y1
-    half_w, half_h = box_w / 2 + 2, BOX_H / 2 + 2
-    if dx == 0 and dy == 0:
-        return x2, y2
-    t = min(half_w / abs(dx) if dx else math.inf, half_h / abs(dy) if dy else math.inf)
-    return x2 - dx * t, y2 - dy * t
-
-
 def neighbourhood_svg(
     term: Term,
     outgoing: list[Term],
     incoming: list[Term],
     url_for: Callable[[str], str],
 ) -> str:
-    """A radial picture: the term in the middle, the terms it links to and that link to it around.
+    """The term in the middle; on the right the terms it links to, on the left those linking to it.
 
-    Neighbours sit on rings of at most 10; an arrow shows the direction of each link (both ends
-    when the link goes both ways). Readable from 1 to ~40 neighbours.
+    A link that goes both ways is drawn once, on the right, with arrows at both ends. Rows grow
+    with the number of neighbours, so 3 or 40 neighbours stay equally readable.
     """
     out_slugs = {t.slug for t in outgoing}
     in_slugs = {t.slug for t in incoming}
-    neighbours = sorted({t.slug: t for t in [*outgoing, *incoming]}.values(), key=lambda t: t.name.casefold())
-    per_ring = 10
-    rings = max(1, math.ceil(len(neighbours) / per_ring))
-    widest = max([_label_width(t.name) for t in neighbours] + [_label_width(term.name)])
-    rx0, ry0 = max(170.0, widest * 0.9), 95.0
-    width = 2 * (rx0 + (rings - 1) * 120 + widest / 2 + 10)
-    height = 2 * (ry0 + (rings - 1) * 70 + BOX_H + 10)
-    cx, cy = width / 2, height / 2
-    lines, nodes = [], []
-    for i, t in enumerate(neighbours):
-        ring, k = divmod(i, per_ring)
-        count = min(per_ring, len(neighbours) - ring * per_ring)
-        angle = -math.pi / 2 + 2 * math.pi * (k + 0.5 * (ring % 2)) / count
-        x = cx + (rx0 + ring * 120) * math.cos(angle)
-        y = cy + (ry0 + ring * 70) * math.sin(angle)
-        both = t.slug in out_slugs and t.slug in in_slugs
-        kind = "both" if both else ("out" if t.slug in out_slugs else "in")
-        x1, y1, x2, y2 = (cx, cy, x, y) if kind != "in" else (x, y, cx, cy)
-        w_self, w_other = _label_width(term.name), _label_width(t.name)
-        w1, w2 = (w_self, w_other) if kind != "in" else (w_other, w_self)
-        x1, y1 = _clip(x2, y2, x1, y1, w1)  # start and end on the boxes' edges, so arrows show
-        x2, y2 = _clip(x1, y1, x2, y2, w2)
-        markers = ' marker-end="url(#tb-arrow)"' + (' marker-start="url(#tb-arrow-start)"' if both else "")
-        lines.append(
-            f'<line class="tb-edge tb-edge--{kind}" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"{markers}/>'
-        )
-        nodes.append(_node(x, y, t.name, url_for(t.slug), "tb-node", t.data.summary))
+    right = sorted({t.slug: t for t in outgoing}.values(), key=lambda t: t.name.casefold())
+    left = sorted((t for t in {t.slug: t for t in incoming}.values() if t.slug not in out_slugs), key=lambda t: t.name.casefold())
+    row = 30.0
+    top = 34.0
+    rows = max(len(left), len(right), 1)
+    height = top + rows * row + 10
+    col_w = max([_label_width(t.name) for t in [*left, *right]] + [120.0])
+    self_w = _label_width(term.name)
+    width = max(720.0, 2 * col_w + self_w + 160)
+    cx, cy = width / 2, top + rows * row / 2
+    xl, xr = 8 + col_w / 2, width - 8 - col_w / 2
+    parts = []
+    if left:
+        parts.append(f'<text class="tb-caption" x="{xl:.1f}" y="16" text-anchor="middle">links here</text>')
+    if right:
+        parts.append(f'<text class="tb-caption" x="{xr:.1f}" y="16" text-anchor="middle">linked from here</text>')
+    nodes = []
+    for column, x in ((left, xl), (right, xr)):
+        offset = top + (rows - len(column)) * row / 2
+        for i, t in enumerate(column):
+            y = offset + (i + 0.5) * row
+            both = t.slug in out_slugs and t.slug in in_slugs
+            kind = "both" if both else ("out" if t.slug in out_slugs else "in")
+            if kind == "in":  # from the neighbour's right edge to the term's left edge
+                x1, y1 = x + _label_width(t.name) / 2 + 2, y
+                x2, y2 = cx - self_w / 2 - 2, cy
+            else:  # from the term's right edge to the neighbour's left edge
+                x1, y1 = cx + self_w / 2 + 2, cy
+                x2, y2 = x - _label_width(t.name) / 2 - 2, y
+            markers = ' marker-end="url(#tb-arrow)"' + (' marker-start="url(#tb-arrow)"' if both else "")
+            parts.append(
+                f'<line class="tb-edge tb-edge--{kind}" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"{markers}/>'
+            )
+            nodes.append(_node(x, y, t.name, url_for(t.slug), "tb-node", t.data.summary))
     nodes.append(_node(cx, cy, term.name, None, "tb-node tb-node--self", term.data.summary))
-    return _svg(width, height, f"Terms linked with {term.name}", lines + nodes)
+    return _svg(width, height, f"Terms linked with {term.name}", parts + nodes)
 
 
 def glossary_svg(terms: list[Term], graph: list[Edge], url_for: Callable[[str], str], seed: int = 0) -> str:
-    """The whole glossary, laid out by a deterministic force-directed simulation."""
+    """The whole glossary: a deterministic force-directed layout of the ``related`` links.
+
+    Mentions in prose are left out (they turn the picture into a hairball); boxes are then pushed
+    apart until no two labels overlap. The picture keeps its natural size and scrolls.
+    """
     import numpy as np
 
     n = len(terms)
     if n == 0:
         return _svg(200, 60, "The glossary has no terms yet", [])
     index = {t.slug: i for i, t in enumerate(terms)}
-    pairs = {(min(index[e.source], index[e.target]), max(index[e.source], index[e.target])) for e in graph}
-    pos = _force_layout(n, np.array(sorted(pairs), dtype=int).reshape(-1, 2), seed)
-    width = max(900.0, 130.0 * math.sqrt(n) * 1.6)
-    height = width * 0.7
-    margin = 80.0
+    pairs = sorted(
+        {
+            (min(index[e.source], index[e.target]), max(index[e.source], index[e.target]))
+            for e in graph
+            if e.kind == RELATED
+        }
+    )
+    pos = _force_layout(n, np.array(pairs, dtype=int).reshape(-1, 2), seed)
+    width = max(720.0, 190.0 * math.sqrt(n))
+    height = width * 0.75
     span = pos.max(axis=0) - pos.min(axis=0)
     span[span == 0] = 1.0
-    xy = (pos - pos.min(axis=0)) / span * [width - 2 * margin, height - 2 * margin] + margin
+    xy = (pos - pos.min(axis=0)) / span * [width, height]
+    sizes = np.array([[_label_width(t.name), BOX_H] for t in terms])
+    xy = _separate(xy, sizes + [12.0, 10.0])
+    xy -= xy.min(axis=0) - sizes.max(axis=0) / 2 - 10
+    width, height = (xy.max(axis=0) + sizes.max(axis=0) / 2 + 10).tolist()
     lines = [
         f'<line class="tb-edge" x1="{xy[a, 0]:.1f}" y1="{xy[a, 1]:.1f}" x2="{xy[b, 0]:.1f}" y2="{xy[b, 1]:.1f}"/>'
-        for a, b in sorted(pairs)
+        for a, b in pairs
     ]
     nodes = [_node(xy[i, 0], xy[i, 1], t.name, url_for(t.slug), "tb-node", t.data.summary) for i, t in enumerate(terms)]
-    return _svg(width, height, f"All {n} terms and the links between them", lines + nodes)
+    svg = _svg(width, height, f"All {n} terms and the related links between them", lines + nodes, wide=True)
+    return f'<div class="termbook-graph-wide">{svg}</div>'
+
+
+def _separate(xy, sizes, steps: int = 300):
+    """Push overlapping boxes apart along the axis where they overlap least (vectorised)."""
+    import numpy as np
+
+    xy = xy.astype(float).copy()
+    half = sizes / 2.0
+    for _ in range(steps):
+        d = xy[:, None, :] - xy[None, :, :]
+        overlap = half[:, None, :] + half[None, :, :] - np.abs(d)
+        hit = (overlap > 0).all(-1)
+        np.fill_diagonal(hit, False)
+        if not hit.any():
+            break
+        axis = np.argmin(overlap / sizes.mean(axis=0), axis=-1)  # resolve along the cheaper axis
+        push = np.zeros_like(d)
+        rows, cols = np.nonzero(hit)
+        ax = axis[rows, cols]
+        sign = np.where(d[rows, cols, ax] >= 0, 1.0, -1.0)
+        push[rows, cols, ax] = sign * overlap[rows, cols, ax] / 2 + sign * 0.5
+        xy += push.sum(axis=1) * 0.5
+    return xy
 
 
 def _force_layout(n: int, pairs, seed: int, steps: int = 400):
@@ -219,14 +253,13 @@ def _force_layout(n: int, pairs, seed: int, steps: int = 400):
     return pos
 
 
-def _svg(width: float, height: float, label: str, body: list[str]) -> str:
+def _svg(width: float, height: float, label: str, body: list[str], wide: bool = False) -> str:
+    cls = "termbook-graph termbook-graph--wide" if wide else "termbook-graph"
     return (
-        f'<svg class="termbook-graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'<svg class="{cls}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'width="{width:.0f}" role="img" aria-label="{html.escape(label, quote=True)}" font-size="{FONT}">'
         "<defs>"
         '<marker id="tb-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
-        '<path d="M0,0 L10,5 L0,10 z" class="tb-arrow"/></marker>'
-        '<marker id="tb-arrow-start" viewBox="0 0 10 10" refX="0" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z" class="tb-arrow"/></marker>'
         "</defs>" + "".join(body) + "</svg>"
     )

@@ -15,6 +15,7 @@ import pytest
 from .cache import Cache
 from .errors import format_report
 from .loading import load_term
+from .model import module_name
 from .runner import WorkerPool
 from .verification import verify_terms
 
@@ -37,7 +38,9 @@ def pytest_collect_file(file_path: Path, parent):
 
 class TermFile(pytest.File):
     def collect(self):
-        yield SnippetItem.from_parent(self, name=self.path.stem)
+        item = SnippetItem.from_parent(self, name=self.path.stem)
+        item.extra_keyword_matches.add(module_name(self.path.stem))  # -k batch_normalization works too
+        yield item
 
 
 class SnippetFailure(Exception):
