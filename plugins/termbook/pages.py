@@ -48,13 +48,19 @@ class GlossaryBuild:
     linked: dict[str, LinkedTerm] = field(default_factory=dict)  # prose with links, by slug
     graph: list[Edge] = field(default_factory=list)  # every link between terms
     incoming: dict[str, list[Term]] = field(default_factory=dict)  # backlinks, by slug
+    _outgoing: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
     def suggestions(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "suggestion"]
 
     def outgoing(self, slug: str) -> list[str]:
-        return [e.target for e in self.graph if e.source == slug]
+        """Slugs ``slug`` links to (related first, then prose mentions)."""
+        if self._outgoing is None:
+            self._outgoing = {}
+            for edge in self.graph:
+                self._outgoing.setdefault(edge.source, []).append(edge.target)
+        return self._outgoing.get(slug, [])
 
     @property
     def errors(self) -> list[Problem]:

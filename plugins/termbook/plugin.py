@@ -85,6 +85,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         for path, markdown in build.pages.items():
             files.append(File.generated(config, path, content=markdown))
         self.build, self.files = build, files
+        self.terms_by_slug = {t.slug: t for t in build.terms}
         self.term_files = {t.slug: files.get_file_from_path(f"{TERMS_URL_DIR}/{t.slug}.md") for t in build.terms}
         snippet_paths = {t.slug: relative(t.snippet, self.root) for t in build.terms if t.snippet}
         terms_json = glossary_json(
@@ -113,7 +114,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         def url_for(slug: str) -> str:
             return self.term_files[slug].url_relative_to(page.file)
 
-        terms = {t.slug: t for t in self.build.terms}
+        terms = self.terms_by_slug
         if match.group("all"):
             return glossary_svg(self.build.terms, self.build.graph, url_for)
         term = terms[match.group("slug")]
@@ -129,7 +130,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         if src == f"{TERMS_URL_DIR}/index.md":
             data = defined_term_set_jsonld(self.build.terms, lambda s: self._absolute(config, self.term_files[s].url), set_url, name)
         elif src.startswith(f"{TERMS_URL_DIR}/") and src[len(TERMS_URL_DIR) + 1 : -3] in self.term_files:
-            term = next(t for t in self.build.terms if t.slug == src[len(TERMS_URL_DIR) + 1 : -3])
+            term = self.terms_by_slug[src[len(TERMS_URL_DIR) + 1 : -3]]
             data = defined_term_jsonld(term, self._absolute(config, page.file.url), set_url, name)
         else:
             return output
