@@ -321,6 +321,27 @@ def check_extreme_inputs_are_finite():
     assert_close(tanh_grad(20.0), 1.0 / math.cosh(20.0) ** 2, rtol=1e-12)
 
 
+def plot_activations():
+    """Figure for the page: each activation and its derivative on [-4, 4] (needs matplotlib)."""
+    import matplotlib.pyplot as plt
+
+    x = np.linspace(-4.0, 4.0, 401)
+    fig, (ax_f, ax_g) = plt.subplots(1, 2, figsize=(9, 3.4), sharex=True)
+    for name, (f, f_grad) in _ELEMENTWISE.items():
+        ax_f.plot(x, f(x), label=name)
+        ax_g.plot(x, f_grad(x), label=name)
+    ax_f.set_title("activation f(x)")
+    ax_g.set_title("derivative f'(x)")
+    for ax in (ax_f, ax_g):
+        ax.axhline(0.0, color="0.6", linewidth=0.8)
+        ax.set_xlabel("x")
+        ax.grid(alpha=0.3)
+    ax_f.legend(fontsize=8)
+    fig.set_label("Activation functions (left) and their derivatives (right) on [-4, 4]; the sigmoid's "
+                  "derivative never exceeds 0.25, ReLU's is 0 or 1")
+    return fig
+
+
 if __name__ == "__main__":
     np.set_printoptions(precision=4, suppress=True)
     x = np.array([-3.0, -1.0, 0.0, 1.0, 3.0])
@@ -335,3 +356,5 @@ if __name__ == "__main__":
     print("softmax([1, 2, 3])          =", softmax(np.array([1.0, 2.0, 3.0])))
     print("softmax([1001, 1002, 1003]) =", softmax(np.array([1001.0, 1002.0, 1003.0])))
     print("sigmoid([-1000, 1000])      =", sigmoid(np.array([-1000.0, 1000.0])))
+
+    plot_activations()

@@ -318,6 +318,26 @@ def check_inference_matches_training_on_the_batch_statistics():
     assert_close(batch_norm_inference(x[2:3], gamma, beta, r_mean, r_var), full[2:3], rtol=1e-15)
 
 
+def plot_before_after(seed=0):
+    """Figure for the page: a batch of activations before and after batch normalization."""
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(seed)
+    loc, scale = np.array([10.0, -3.0, 0.0]), np.array([5.0, 0.5, 1.0])
+    x = rng.normal(loc, scale, size=(256, 3))
+    out, _ = batch_norm_forward(x, np.ones(3), np.zeros(3))
+    fig, (ax_in, ax_out) = plt.subplots(1, 2, figsize=(9, 3.2))
+    for j in range(3):
+        ax_in.hist(x[:, j], bins=30, alpha=0.6, label=f"feature {j}")
+        ax_out.hist(out[:, j], bins=30, alpha=0.6, label=f"feature {j}")
+    ax_in.set_title("before: each feature on its own scale")
+    ax_out.set_title("after: zero mean, unit variance per feature")
+    ax_in.legend(fontsize=8)
+    fig.set_label("Histograms of three features of a batch of 256 activations before batch normalization "
+                  "(means 10, -3, 0 and different spreads) and after it (all centred at 0 with unit variance)")
+    return fig
+
+
 if __name__ == "__main__":
     np.set_printoptions(precision=4, suppress=True)
 
@@ -342,3 +362,5 @@ if __name__ == "__main__":
     one = np.array([[15.0, -3.1, 0.5]])
     print("inference, one example", one[0], "->", show(batch_norm_inference(one, np.ones(3), np.zeros(3), mean, var)[0]))
     print("training mode, same example alone ->", show(batch_norm_forward(one, np.ones(3), np.zeros(3))[0][0]))
+
+    plot_before_after()

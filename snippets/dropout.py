@@ -141,6 +141,24 @@ def check_backward_matches_numerical_gradient():
     assert_gradient_close(dropout_backward(dout, mask), numeric, tol=1e-8, what="dx")
 
 
+def plot_mask(p=0.5, shape=(8, 24), seed=0):
+    """Figure for the page: one dropout mask over a batch of activations (needs matplotlib)."""
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(seed)
+    x = np.ones(shape)
+    out, _ = dropout_forward(x, p, rng)
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    image = ax.imshow(out, cmap="Greys", vmin=0.0, vmax=out.max(), interpolation="nearest")
+    ax.set_xlabel("unit")
+    ax.set_ylabel("example in the batch")
+    ax.set_title(f"inverted dropout, p = {p}: survivors scaled to 1/(1-p) = {1 / (1 - p):g}")
+    fig.colorbar(image, ax=ax, fraction=0.03)
+    fig.set_label(f"A dropout mask for a batch of {shape[0]} examples and {shape[1]} units with p = {p}: "
+                  "white units are dropped, black ones kept and scaled by 2")
+    return fig
+
+
 if __name__ == "__main__":
     np.set_printoptions(precision=4, suppress=True)
     rng = np.random.default_rng(0)
@@ -154,3 +172,5 @@ if __name__ == "__main__":
     print(f"fraction dropped      {np.mean(out == 0):.4f}")
     print("inference            ", dropout_forward(x, 0.5, rng, training=False)[0])
     print("p=1 (drop all)       ", dropout_forward(x, 1.0, rng)[0])
+
+    plot_mask()

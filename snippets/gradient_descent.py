@@ -170,6 +170,30 @@ def check_error_contracts_by_one_minus_lr_lambda():
         assert_close(rate, contraction_factor(A, lr), rtol=1e-6, what=f"rate, lr={lr}")
 
 
+def plot_paths(A, b, x0, learning_rates=(0.17, 0.205), steps=12):
+    """Figure for the page: gradient-descent paths on the contours of f (needs matplotlib)."""
+    import matplotlib.pyplot as plt
+
+    x_star = np.linalg.solve(A, b)
+    fig, axes = plt.subplots(1, len(learning_rates), figsize=(9, 3.8))
+    for ax, lr in zip(np.atleast_1d(axes), learning_rates):
+        traj = gradient_descent(lambda x: quadratic_grad(x, A, b), x0, lr, steps)
+        span = np.abs(traj - x_star).max() * 1.15 + 1e-9
+        g1, g2 = np.meshgrid(np.linspace(x_star[0] - span, x_star[0] + span, 200),
+                             np.linspace(x_star[1] - span, x_star[1] + span, 200))
+        grid = np.stack([g1, g2], axis=-1)
+        f = 0.5 * np.einsum("...i,ij,...j->...", grid, A, grid) - grid @ b
+        ax.contour(g1, g2, f, levels=20, linewidths=0.6, cmap="viridis")
+        ax.plot(traj[:, 0], traj[:, 1], "o-", color="crimson", markersize=3, linewidth=1)
+        ax.plot(*x_star, "k*", markersize=10)
+        verdict = "converges" if contraction_factor(A, lr) < 1 else "diverges"
+        ax.set_title(f"lr = {lr} ({verdict})")
+        ax.set_aspect("equal")
+    fig.set_label("Gradient-descent paths on the contours of an ill-conditioned quadratic: with lr below "
+                  "2/lambda_max the path zig-zags into the minimum (star); just above it, it zig-zags outwards")
+    return fig
+
+
 if __name__ == "__main__":
     np.set_printoptions(precision=4, suppress=True)
     A, b, x0, Q = _ill_conditioned_problem()
@@ -184,3 +208,5 @@ if __name__ == "__main__":
     coords = (gradient_descent(lambda x: quadratic_grad(x, A, b), x0, 0.21, steps=6) - x_star) @ Q
     print("lr=0.21: error along the steep direction   (x -1.1 per step):", coords[:, 1])
     print("         error along the shallow direction (x 0.79 per step):", coords[:, 0])
+
+    plot_paths(A, b, x0)

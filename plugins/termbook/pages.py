@@ -16,12 +16,16 @@ from .graph import Edge, edges, health
 from .linking import Linker, LinkedTerm, backlinks, link_term, referenced_by
 from .loading import load_glossary
 from .model import Term
+from .notebooks import term_notebook
+from .tutorials import find_tutorials
 from .presenting import present_snippet
 from .rendering import render_graph_page, render_index, render_term
 from .runner import WorkerPool
 from .verification import SnippetResult, verify_terms
 
 TERMS_URL_DIR = "terms"
+FIGURES_DIR = "figures"
+NOTEBOOKS_DIR = "notebooks"
 GRAPH_PAGE = "graph.md"
 
 
@@ -37,6 +41,7 @@ class Options:
     jobs: int | None = None
     template: Path | None = None
     only: frozenset[str] = frozenset()  # verify only these slugs (all are still validated)
+    docs_dir: str = "site_src"  # where tutorials/*.ipynb are found
 
 
 @dataclass
@@ -45,6 +50,7 @@ class GlossaryBuild:
     problems: list[Problem] = field(default_factory=list)
     results: dict[str, SnippetResult] = field(default_factory=dict)
     pages: dict[str, str] = field(default_factory=dict)  # docs-relative path -> Markdown
+    assets: dict[str, str] = field(default_factory=dict)  # docs-relative path -> file content
     linked: dict[str, LinkedTerm] = field(default_factory=dict)  # prose with links, by slug
     graph: list[Edge] = field(default_factory=list)  # every link between terms
     incoming: dict[str, list[Term]] = field(default_factory=dict)  # backlinks, by slug
@@ -102,18 +108,29 @@ def build_pages(options: Options, progress: Callable[[SnippetResult], None] | No
         return build
     root = options.root.resolve()
     by_slug = {t.slug: t for t in build.terms}
+    used_in: dict[str, list[tuple[str, str]]] = {}
+    for tutorial in find_tutorials(root / options.docs_dir):
+        for slug in tutorial.terms:
+            used_in.setdefault(slug, []).append((tutorial.title, f"../{tutorial.src_uri}"))
     for term in build.terms:
         snippet = None
         if term.snippet is not None:
             code = term.snippet.read_text(encoding="utf-8")
             result = build.results.get(term.slug)
-            snippet = present_snippet(relative(term.snippet, root), code, result)
+            figure_urls = []
+            for i, figure in enumerate(result.figures if result else [], start=1):
+                build.assets[f"{FIGURES_DIR}/{term.slug}-{i}.svg"] = figure["svg"]
+                figure_urls.append(f"../{FIGURES_DIR}/{term.slug}-{i}.svg")
+            notebook = f"{NOTEBOOKS_DIR}/{term.slug}.ipynb"
+            build.assets[notebook] = term_notebook(term, root, options.snippets_dir)
+            snippet = present_snippet(relative(term.snippet, root), code, result, figure_urls, f"../{notebook}")
         build.pages[f"{TERMS_URL_DIR}/{term.slug}.md"] = render_term(
             term,
             by_slug,
             linked=build.linked.get(term.slug),
             referenced_by=referenced_by(term, build.incoming),
             snippet=snippet,
+            tutorials=used_in.get(term.slug, []),
             template=options.template,
         )
     build.pages[f"{TERMS_URL_DIR}/index.md"] = render_index(build.terms)

@@ -21,6 +21,7 @@ from .graph import glossary_svg, neighbourhood_svg
 from .mathml import convert_math
 from .model import json_schema_text
 from .pages import TERMS_URL_DIR, Options, build_pages
+from .tutorials import execute_tutorial
 
 log = get_plugin_logger(__name__)
 _SLOT = re.compile(r'<div class="termbook-graph-slot" data-(?:slug="(?P<slug>[a-z0-9-]+)"|graph="(?P<all>all)")></div>')
@@ -43,6 +44,8 @@ class TermbookConfig(Config):
     """Snippets run in parallel; default: one per core."""
     template = c.Optional(c.Type(str))
     """A Jinja template for term pages, relative to mkdocs.yml; default: the packaged one."""
+    execute_tutorials = c.Type(bool, default=True)
+    """Run tutorials/*.ipynb (cached) and hand the executed copies to mkdocs-jupyter."""
 
 
 ASSETS = Path(__file__).parent / "assets"
@@ -62,6 +65,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         polyfills = config.extra.get("polyfills") or []
         config.extra["polyfills"] = [SHIM if "iframe-worker" in url else url for url in polyfills]
 
+    @event_priority(50)  # before mkdocs-jupyter wraps the tutorials, which we hand it executed
     def on_files(self, files: Files, *, config) -> Files:
         if not self.config.enabled:
             return files
@@ -74,6 +78,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             force=self.config.force,
             jobs=self.config.jobs,
             template=(self.root / self.config.template) if self.config.template else None,
+            docs_dir=relative(Path(config.docs_dir), self.root),
         )
         build = build_pages(options)
         if build.errors:
@@ -82,8 +87,8 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             log.warning(problem.format())
         ran = sum(not r.cached for r in build.results.values())
         log.info(f"{len(build.terms)} terms, {len(build.results)} snippets ({ran} run, {len(build.results) - ran} cached)")
-        for path, markdown in build.pages.items():
-            files.append(File.generated(config, path, content=markdown))
+        for path, content in {**build.pages, **build.assets}.items():
+            files.append(File.generated(config, path, content=content))
         self.build, self.files = build, files
         self.terms_by_slug = {t.slug: t for t in build.terms}
         self.term_files = {t.slug: files.get_file_from_path(f"{TERMS_URL_DIR}/{t.slug}.md") for t in build.terms}
@@ -97,10 +102,26 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             snippet_paths,
         )
         files.append(File.generated(config, "terms.json", content=terms_json))
+        self._execute_tutorials(files, config)
         files.append(File.generated(config, "schema/term.schema.json", content=json_schema_text()))
         for uri in (CSS, SHIM):
             files.append(File.generated(config, uri, abs_src_path=str(ASSETS / Path(uri).name)))
         return files
+
+    def _execute_tutorials(self, files: Files, config) -> None:
+        if not self.config.execute_tutorials:
+            return
+        cache = self.root / self.config.cache_dir
+        problems = []
+        for file in [f for f in files if f.src_uri.startswith("tutorials/") and f.src_uri.endswith(".ipynb")]:
+            executed, problem = execute_tutorial(Path(file.abs_src_path), self.root, cache)
+            if problem:
+                problems.append(problem)
+                continue
+            files.remove(file)
+            files.append(File.generated(config, file.src_uri, abs_src_path=str(executed)))
+        if problems:
+            raise PluginError("termbook: a tutorial failed to run\n" + format_report(problems))
 
     def on_page_content(self, html: str, *, page, config, files) -> str:
         if not self.config.enabled:

@@ -39,11 +39,23 @@ def badge(result: SnippetResult | None) -> str:
     return f'<p class="termbook-badge termbook-badge--{cls}">{text}</p>'
 
 
-def present_snippet(path: str, code: str, result: SnippetResult | None) -> SnippetView:
-    """Markdown for the snippet, its output (when it ran) and its badge."""
-    parts = [badge(result), "", fence(code, "python", f'title="{path}"'), ""]
+def present_snippet(
+    path: str,
+    code: str,
+    result: SnippetResult | None,
+    figure_urls: list[str] = (),
+    notebook_url: str | None = None,
+) -> SnippetView:
+    """Markdown for the snippet, its output and figures (when it ran), its badge and downloads."""
+    parts = [badge(result), "", '<div class="termbook-code" markdown>', "", fence(code, "python", f'title="{path}"'), "", "</div>", ""]
+    if notebook_url:
+        parts += [f"[Download as notebook]({notebook_url}){{ .termbook-notebook download }}", ""]
     if result is not None and result.stdout.strip():
         parts += ["Output:", "", fence(result.stdout, "text"), ""]
+    if result is not None:
+        for url, figure in zip(figure_urls, result.figures):
+            alt = " ".join(figure.get("alt", "").split()).replace("[", "(").replace("]", ")") or "Figure drawn by the snippet"
+            parts += [f'<figure class="termbook-figure" markdown>', f"![{alt}]({url})", f"<figcaption>{html.escape(alt)}</figcaption>", "</figure>", ""]
     if result is not None and not result.verified:
         kind = "warning" if result.status == UNPINNED else "failure"
         parts += [f'!!! {kind} "Not verified"', "", _indent(html.escape(result.reason, quote=False)), ""]

@@ -77,6 +77,7 @@ def render_term(
     linked: LinkedTerm | None = None,
     referenced_by: list[Term] = (),
     snippet=None,
+    tutorials: list[tuple[str, str]] = (),
     template: Path | None = None,
 ) -> str:
     """The Markdown of ``term``'s page.
@@ -97,6 +98,7 @@ def render_term(
         related=related,
         referenced_by=[link_to(t) for t in referenced_by],
         snippet=snippet,
+        tutorials=list(tutorials),
         front_matter=front_matter(term),
     )
     return text.strip() + "\n"

@@ -40,6 +40,7 @@ class SnippetResult:
     stdout: str = ""
     expected: str | None = None
     checks: list[dict] = field(default_factory=list)
+    figures: list[dict] = field(default_factory=list)  # {"alt", "svg"} per figure the demo drew
     seconds: float = 0.0
     max_rss_kb: int = 0
     numpy: str = ""
@@ -92,6 +93,7 @@ def judge(slug: str, snippet: str, raw: dict, expected: str | None, rtol: float,
         stdout=raw.get("stdout", ""),
         expected=expected,
         checks=raw.get("checks", []),
+        figures=raw.get("figures", []),
         seconds=float(raw.get("seconds", 0.0)),
         max_rss_kb=int(raw.get("max_rss_kb", 0) or 0),
         numpy=raw.get("numpy", ""),
@@ -117,6 +119,10 @@ def judge(slug: str, snippet: str, raw: dict, expected: str | None, rtol: float,
         return result
     if not result.checks:
         result.reason = "the snippet defines no check_* functions"
+        return result
+    broken = [f for f in result.figures if f.get("error")]
+    if broken:
+        result.reason = f"a figure could not be drawn: {broken[0]['error']}"
         return result
     if expected is None:
         result.status = UNPINNED

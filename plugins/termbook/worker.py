@@ -354,6 +354,7 @@ def run_snippet(path: str, root: str) -> dict:
         result["demo_error"] = _describe(exc, path)
     result["demo_seconds"] = time.perf_counter() - started
     _flush()
+    result["figures"] = _figures()
     checks = [
         (name, obj)
         for name, obj in list(module.__dict__.items())
@@ -376,6 +377,32 @@ def run_snippet(path: str, root: str) -> dict:
     result["numpy"] = numpy.__version__
     result["python"] = sys.version.split()[0]
     return result
+
+
+def _figures() -> list[dict]:
+    """Every matplotlib figure the demo left open, as SVG with its label as alt text."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is None:
+        return []
+    import io
+
+    import matplotlib
+
+    matplotlib.rcParams.update({"svg.hashsalt": "termbook", "svg.fonttype": "none"})
+    out = []
+    for number in pyplot.get_fignums():
+        fig = pyplot.figure(number)
+        buffer = io.StringIO()
+        try:
+            fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+        except Exception as exc:  # noqa: BLE001 - reported as a figure that could not be drawn
+            out.append({"alt": fig.get_label(), "svg": "", "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+        alt = fig.get_label() or (fig._suptitle.get_text() if fig._suptitle else "") or "; ".join(titles)
+        out.append({"alt": alt, "svg": buffer.getvalue()})
+    pyplot.close("all")
+    return out
 
 
 def _describe(exc: BaseException, path: str) -> dict:

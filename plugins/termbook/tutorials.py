@@ -1,0 +1,104 @@
+"""Tutorial notebooks (``site_src/tutorials/*.ipynb``): which terms they use, and running them.
+
+* :func:`read_tutorial` — title and the term slugs a tutorial links to (``../terms/<slug>.md``),
+  so term pages can link back.
+* :func:`execute_tutorial` — run a notebook top to bottom in a fresh kernel (nbclient) and cache
+  the executed copy under ``.cache/termbook/tutorials/``. The cache key covers the notebook, every
+  snippet it imports (transitively), the Python and NumPy versions: unlike a cache keyed on the
+  notebook alone, editing a snippet re-runs the tutorials that use it. Returns a Problem (cell
+  number, error) instead of raising when a cell fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .deps import dependencies, direct_dependencies
+from .errors import Problem, relative
+from .verification import numpy_version, runner_version
+
+_TERM_LINK = re.compile(r"\]\((?:\.\./)+terms/([a-z0-9]+(?:-[a-z0-9]+)*)\.md(?:#[^)]*)?\)")
+
+
+@dataclass(frozen=True)
+class Tutorial:
+    src_uri: str  # relative to docs_dir, e.g. "tutorials/gradient-descent-variants.ipynb"
+    title: str
+    terms: tuple[str, ...]  # slugs linked from its Markdown cells, in order
+
+
+def read_tutorial(path: Path, docs_dir: Path) -> Tutorial:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    title, slugs = path.stem.replace("-", " ").capitalize(), []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        text = "".join(cell.get("source", ""))
+        heading = re.search(r"^#\s+(.+)$", text, re.M)
+        if heading and title == path.stem.replace("-", " ").capitalize():
+            title = heading.group(1).strip()
+        slugs += _TERM_LINK.findall(text)
+    return Tutorial(path.relative_to(docs_dir).as_posix(), title, tuple(dict.fromkeys(slugs)))
+
+
+def find_tutorials(docs_dir: Path) -> list[Tutorial]:
+    folder = docs_dir / "tutorials"
+    if not folder.is_dir():
+        return []
+    return [read_tutorial(p, docs_dir) for p in sorted(folder.glob("*.ipynb"))]
+
+
+def tutorial_cache_key(path: Path, root: Path, snippets_dir: str = "snippets") -> str:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    code = "\n".join("".join(c.get("source", "")) for c in nb.get("cells", []) if c.get("cell_type") == "code")
+    snippets = root / snippets_dir
+    deps: set[Path] = set()
+    for direct in direct_dependencies(code, snippets):
+        deps |= {direct, *dependencies(direct, snippets)}
+    digest = hashlib.sha256()
+    for part in (path.read_bytes(), sys.version.encode(), numpy_version().encode(), runner_version().encode()):
+        digest.update(part)
+    for dep in sorted(deps):
+        digest.update(relative(dep, root).encode())
+        digest.update(dep.read_bytes())
+    return digest.hexdigest()
+
+
+def execute_tutorial(path: Path, root: Path, cache_dir: Path, *, timeout: int = 300) -> tuple[Path | None, Problem | None]:
+    """The executed copy of ``path`` (from the cache when nothing it depends on changed)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    key = tutorial_cache_key(path, root)
+    target = cache_dir / "tutorials" / f"{path.stem}-{key[:20]}.ipynb"
+    if target.is_file():
+        return target, None
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", allow_errors=False, resources={"metadata": {"path": str(path.parent)}}
+    )
+    try:
+        client.execute()
+    except (CellExecutionError, CellTimeoutError) as exc:
+        index = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
+        summary = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        return None, Problem(
+            relative(path, root),
+            f"tutorial failed{f' in cell {index + 1}' if index is not None else ''}: {summary}",
+            expected="every cell runs without an error",
+            hint="open it in Jupyter and run all cells from a fresh kernel",
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        nbformat.write(nb, fh)
+    os.replace(tmp, target)
+    return target, None
