@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from .errors import Problem, did_you_mean
 from .model import Term
+from .safety import escape_prose, escape_text, unsafe_link_target
 
 # Markdown regions that are never touched, matched in this order at each position.
 _PROTECTED = re.compile(
@@ -192,7 +193,22 @@ class Linker:
                 return label or slug
             seen.add(slug)
             result.targets.append(slug)
-            return self._markdown_link(label or self.targets[slug].name, slug)
+            return self._markdown_link(label or escape_text(self.targets[slug].name), slug)
+        if m.group("link"):
+            image = m.group(0).startswith("!")
+            why = unsafe_link_target(m.group("ltarget"), image)
+            if why:
+                result.problems.append(
+                    Problem(
+                        file,
+                        f"{'image' if image else 'link'} ({m.group('ltarget')}) not allowed: {why}",
+                        line=line,
+                        field=field or None,
+                        expected="a relative path, or an http(s) URL for links",
+                        hint="link to the page instead" if image else "use an https:// URL",
+                    )
+                )
+                return escape_text(m.group("ltext"))
         if m.group("link") and not m.group(0).startswith("!"):
             target = m.group("ltarget")
             slug = target[:-3] if target.endswith(".md") else target
@@ -240,13 +256,13 @@ def link_term(term: Term, linker: Linker, file: str = "") -> tuple[LinkedTerm, l
     for name in PROSE_FIELDS:
         text = getattr(term.data, name)
         if text:
-            linked = linker.link(text, term.slug, file=file, field=name, line=term.line_of(name)[0])
+            linked = linker.link(escape_prose(text), term.slug, file=file, field=name, line=term.line_of(name)[0])
             fields[name] = linked.text
             targets += linked.targets
             problems += linked.problems
     answers = []
     for i, item in enumerate(term.data.faq):
-        linked = linker.link(item.a, term.slug, file=file, field=f"faq[{i}].a", line=term.line_of("faq", i, "a")[0])
+        linked = linker.link(escape_prose(item.a), term.slug, file=file, field=f"faq[{i}].a", line=term.line_of("faq", i, "a")[0])
         answers.append(linked.text)
         targets += linked.targets
         problems += linked.problems

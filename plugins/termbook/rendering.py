@@ -7,6 +7,7 @@ reading the page template.
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ import jinja2
 
 from .linking import PROSE_FIELDS, LinkedTerm
 from .model import Term
+from .safety import escape_prose, escape_text
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_TEMPLATE = TEMPLATES / "term.md.j2"
@@ -45,14 +47,22 @@ def md_attr(text: str) -> str:
 
 
 def front_matter(term: Term) -> str:
-    """Page meta as YAML (written as JSON, which is valid YAML, so nothing needs escaping)."""
+    """Page meta as YAML (written as JSON, which is valid YAML).
+
+    The theme prints title, description and tags into HTML without escaping them, so they are
+    HTML-escaped here: a browser shows the same text, and no tag or attribute can break out.
+    """
+
+    def attr(text: str) -> str:
+        return html.escape(text, quote=True)
+
     meta = {
-        "title": term.name,
-        "description": term.data.summary,
+        "title": attr(term.name),
+        "description": attr(term.data.summary),
         "search": {"boost": 2},
     }
     if term.data.tags:
-        meta["tags"] = list(term.data.tags)
+        meta["tags"] = [attr(tag) for tag in term.data.tags]
     return "\n".join(f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in meta.items())
 
 
@@ -67,6 +77,7 @@ def _template(path: Path) -> jinja2.Template:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["md_attr"] = md_attr
+    env.filters["text"] = escape_text
     return env.get_template(path.name)
 
 
@@ -88,8 +99,8 @@ def render_term(
     """
     related = [link_to(terms_by_slug[s]) for s in term.data.related if s in terms_by_slug and s != term.slug]
     data = term.data
-    prose = {name: (linked.fields.get(name) if linked else getattr(data, name)) for name in PROSE_FIELDS}
-    answers = linked.faq_answers if linked else [item.a for item in data.faq]
+    prose = {name: (linked.fields.get(name) if linked else escape_prose(getattr(data, name) or "")) for name in PROSE_FIELDS}
+    answers = linked.faq_answers if linked else [escape_prose(item.a) for item in data.faq]
     text = _template(Path(template or DEFAULT_TEMPLATE)).render(
         term=term,
         data=data,
@@ -126,7 +137,9 @@ def render_index(terms: list[Term]) -> str:
     ]
     for letter, group in groups.items():
         lines += [f"## {letter} {{ #{_anchor(letter)} }}", ""]
-        lines += [f"- [{t.name}]({t.slug}.md \"{md_attr(t.data.summary)}\"): {t.data.summary}" for t in group]
+        lines += [
+            f"- [{escape_text(t.name)}]({t.slug}.md \"{md_attr(t.data.summary)}\"): {escape_text(t.data.summary)}" for t in group
+        ]
         lines.append("")
     return "\n".join(lines)
 

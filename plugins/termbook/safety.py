@@ -1,0 +1,51 @@
+"""Keep contributed text from becoming live markup.
+
+Term text is Markdown without raw HTML: ``<``, ``>`` and ``&`` are escaped everywhere except in
+code (fenced blocks and inline code, shown verbatim anyway) and math (restored before the LaTeX is
+converted). Link targets in prose may be relative paths, ``http(s)`` or ``mailto`` URLs; images
+must be local files, so the offline site never reaches out.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+_VERBATIM = re.compile(
+    r"""
+      (^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\2[ \t]*$)   # fenced code
+    | ((`+).+?\4)                                         # inline code
+    | (\$\$.+?\$\$)                                       # display math
+    | ((?<![\\$])\$(?=\S)(?:\\.|[^$\\\n])+?(?<=\S)\$(?!\d))  # inline math
+    """,
+    re.X | re.M | re.S,
+)
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+SAFE_SCHEMES = {"http", "https", "mailto"}
+
+
+def escape_text(text: str) -> str:
+    """Plain text (a name, a summary) for Markdown or HTML: no tag survives."""
+    return html.escape(str(text), quote=False)
+
+
+def escape_prose(markdown: str) -> str:
+    """Escape HTML in Markdown prose, leaving code and math as written."""
+    out: list[str] = []
+    pos = 0
+    for match in _VERBATIM.finditer(markdown):
+        out.append(escape_text(markdown[pos : match.start()]))
+        out.append(match.group(0))
+        pos = match.end()
+    out.append(escape_text(markdown[pos:]))
+    return "".join(out)
+
+
+def unsafe_link_target(target: str, image: bool) -> str | None:
+    """Why a Markdown link or image target is not allowed, or None when it is fine."""
+    match = _SCHEME.match(target.strip())
+    if image and (match or target.startswith("//")):
+        return "images must be files of the site, not fetched from another host"
+    if match and match.group(1).lower() not in SAFE_SCHEMES:
+        return f"'{match.group(1)}:' links are not allowed (only http, https and mailto)"
+    return None
