@@ -89,7 +89,8 @@ def execute_tutorial(path: Path, root: Path, cache_dir: Path, *, timeout: int = 
         client.execute()
     except (CellExecutionError, CellTimeoutError) as exc:
         index = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
-        summary = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()  # the kernel colours its tracebacks
+        summary = text.splitlines()[-1] if text else type(exc).__name__
         return None, Problem(
             relative(path, root),
             f"tutorial failed{f' in cell {index + 1}' if index is not None else ''}: {summary}",
