@@ -247,3 +247,12 @@ def test_unknown_explicit_link_fails_the_build(project, caplog):
     with caplog.at_level(logging.ERROR), pytest.raises(Abort):
         project.build()
     assert "link [[batch-norm]] points to unknown term 'batch-norm'" in caplog.text
+
+
+def test_serve_watches_terms_and_snippets(project):
+    from mkdocs.config import load_config
+
+    config = load_config(str(project.root / "mkdocs.yml"))
+    config = config.plugins.on_config(config)
+    assert str(project.root / "terms") in config.watch
+    assert str(project.root / "snippets") in config.watch
