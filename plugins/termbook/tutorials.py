@@ -57,7 +57,13 @@ def find_tutorials(docs_dir: Path) -> list[Tutorial]:
 
 def tutorial_cache_key(path: Path, root: Path, snippets_dir: str = "snippets") -> str:
     nb = json.loads(path.read_text(encoding="utf-8"))
-    code = "\n".join("".join(c.get("source", "")) for c in nb.get("cells", []) if c.get("cell_type") == "code")
+    code = "\n".join(
+        line
+        for c in nb.get("cells", [])
+        if c.get("cell_type") == "code"
+        for line in "".join(c.get("source", "")).splitlines()
+        if not line.lstrip().startswith(("%", "!"))  # IPython magics are not Python
+    )
     snippets = root / snippets_dir
     deps: set[Path] = set()
     for direct in direct_dependencies(code, snippets):
