@@ -8,6 +8,8 @@ return them.
 from __future__ import annotations
 
 import difflib
+import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +37,11 @@ class Problem:
         return where
 
     def format(self) -> str:
-        """Render as ``file:line:col: field: message`` plus indented expected/hint lines."""
+        """Render as ``file:line:col: field: message`` plus indented expected/hint lines.
+
+        Control characters that came from a term file (a key written as ``"\\e[2J"``, say) are
+        shown escaped, so a report never drives the terminal it is printed on.
+        """
         head = f"{self.location()}: "
         if self.field:
             head += f"{self.field}: "
@@ -44,7 +50,7 @@ class Problem:
             lines.append(f"    expected: {self.expected}")
         if self.hint:
             lines.append(f"    hint: {self.hint}")
-        return "\n".join(lines)
+        return printable("\n".join(lines))
 
     def __str__(self) -> str:
         return self.format()
@@ -58,6 +64,16 @@ class TermbookError(Exception):
 
     def __str__(self) -> str:
         return format_report(self.problems)
+
+
+# C0 and C1 controls but newline and tab; DEL; the bidirectional overrides ("trojan source");
+# lone surrogates (a file name that is not UTF-8), which could not even be printed
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with terminal control characters escaped (``\\x1b``); newlines and tabs kept."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def format_report(problems: Iterable[Problem]) -> str:
@@ -80,8 +96,14 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
 
 
 def relative(path: Path, root: Path) -> str:
-    """``path`` relative to ``root`` when inside it, as a POSIX string for messages."""
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    """``path`` relative to ``root`` when inside it, as a POSIX string for messages.
+
+    Tried as written first, then with symbolic links resolved: a term file that is a (broken,
+    looping or outward) symbolic link is still named by its place in the project. Never raises.
+    """
+    for normalise in (lambda p: Path(os.path.abspath(p)), lambda p: Path(p).resolve()):
+        try:
+            return normalise(path).relative_to(normalise(root)).as_posix()
+        except (ValueError, OSError, RuntimeError):  # outside root; a symlink loop (RuntimeError before 3.13)
+            continue
+    return str(path)

@@ -8,6 +8,7 @@ own; problems that need the whole glossary (unknown related slugs, alias clashes
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +26,41 @@ def load_glossary(root: Path, terms_dir: str = "terms", snippets_dir: str = "sni
     from .validation import check_glossary
 
     terms, problems = load_terms(root / terms_dir, root, snippets_dir)
-    return terms, problems + check_glossary(terms, root)
+    # a related slug whose file exists but has its own problems is not "unknown": that file's
+    # problems are reported, and repeating them as "create terms/x.yml" would mislead
+    present = {path.stem for path in _term_files(root / terms_dir)}
+    return terms, problems + check_glossary(terms, root, present=present)
 
 
 def load_terms(terms_dir: Path, root: Path, snippets_dir: str = "snippets") -> tuple[list[Term], list[Problem]]:
     terms: list[Term] = []
     problems: list[Problem] = []
     if not terms_dir.is_dir():
-        return [], [Problem(relative(terms_dir, root), "terms directory not found", expected="a directory of <slug>.yml files")]
-    for path in sorted(terms_dir.iterdir()):
-        if path.name.startswith(".") or path.suffix not in (".yml", ".yaml"):
-            continue
+        return [], [
+            Problem(
+                relative(terms_dir, root),
+                "terms directory not found",
+                expected="a directory of <slug>.yml files",
+                hint="run termbook from the project directory, or pass --root",
+            )
+        ]
+    try:
+        paths = _term_files(terms_dir)
+    except OSError as exc:
+        return [], [Problem(relative(terms_dir, root), f"cannot be listed: {exc.strerror}", hint="check its permissions")]
+    for path in paths:
         term, file_problems = load_term(path, root, snippets_dir)
         problems += file_problems
         if term is not None:
             terms.append(term)
     return terms, problems
+
+
+def _term_files(terms_dir: Path) -> list[Path]:
+    try:
+        return sorted(p for p in terms_dir.iterdir() if not p.name.startswith(".") and p.suffix in (".yml", ".yaml"))
+    except FileNotFoundError:
+        return []
 
 
 def load_term(path: Path, root: Path, snippets_dir: str = "snippets") -> tuple[Term | None, list[Problem]]:
@@ -60,16 +80,35 @@ def load_term(path: Path, root: Path, snippets_dir: str = "snippets") -> tuple[T
             )
         )
     if path.is_dir():
-        return None, [Problem(file, "is a directory, not a term file", expected="a YAML file", hint="remove or rename the directory")]
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(file, f"cannot be read: {exc.strerror}")]
-    if len(raw) > MAX_FILE_BYTES:
+        return None, problems + [
+            Problem(file, "is a directory, not a term file", expected="a YAML file", hint="remove or rename the directory")
+        ]
+    if not path.is_file():  # checked before opening: reading a FIFO or /dev/zero would never end
+        if path.is_symlink() and not path.exists():
+            message = "is a symbolic link to nothing (or a loop of links)"
+        else:
+            message = "is not a regular file (a device, FIFO or socket, or a link to one)"
+        return None, problems + [Problem(file, message, expected="a YAML file", hint="replace it with the term's YAML file")]
+    if not _inside(path, root):  # its text would be published with the site
         return None, problems + [
             Problem(
                 file,
-                f"file is {len(raw) // 1024} KiB",
+                "is a symbolic link to a file outside the project",
+                expected="a YAML file inside the project",
+                hint="copy the term file into terms/ instead of linking to it",
+            )
+        ]
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)  # never more, whatever the file claims to be
+    except OSError as exc:
+        return None, problems + [Problem(file, f"cannot be read: {exc.strerror}", hint="check the file's permissions")]
+    if len(raw) > MAX_FILE_BYTES:
+        size = _size(path, len(raw))
+        return None, problems + [
+            Problem(
+                file,
+                f"file is {size // 1024} KiB",
                 expected=f"at most {MAX_FILE_BYTES // 1024} KiB",
                 hint="a term page should be readable in one sitting; move long material into a tutorial",
             )
@@ -77,12 +116,15 @@ def load_term(path: Path, root: Path, snippets_dir: str = "snippets") -> tuple[T
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # a byte-order mark: the whole file is UTF-16
+            return None, problems + [
+                Problem(file, "the file is encoded as UTF-16", line=1, expected="a UTF-8 encoded text file", hint="re-save the file as UTF-8")
+            ]
         return None, problems + [
             Problem(
                 file,
                 f"byte 0x{raw[exc.start]:02x} is not valid UTF-8",
-                line=line,
+                line=raw[: exc.start].count(b"\n") + 1,
                 expected="a UTF-8 encoded text file",
                 hint="re-save the file as UTF-8",
             )
@@ -102,6 +144,7 @@ def load_term(path: Path, root: Path, snippets_dir: str = "snippets") -> tuple[T
                 f"the document is {_kind(data)}",
                 line=1,
                 expected="a mapping of fields (term: ..., summary: ..., definition: ...)",
+                hint="write one 'field: value' per line, starting with 'term:'; run `termbook new` for a template",
             )
         ]
     try:
@@ -114,23 +157,65 @@ def load_term(path: Path, root: Path, snippets_dir: str = "snippets") -> tuple[T
     return term, problems
 
 
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
+
+
+def _size(path: Path, at_least: int) -> int:
+    try:
+        return max(path.stat().st_size, at_least)
+    except OSError:
+        return at_least
+
+
 def _snippet_path(model: TermData, slug, path, root, snippets_dir, positions, file) -> tuple[Path | None, list[Problem]]:
     if model.snippet is None:
         default = root / snippets_dir / f"{module_name(slug)}.py"
-        return (default if default.is_file() else None), []
-    candidate = (root / model.snippet).resolve()
-    if candidate.is_file() and candidate.suffix == ".py":
+        if not default.is_file():
+            return None, []
+        if _inside(default, root):
+            return default, []
+        return None, [
+            Problem(
+                relative(default, root),
+                f"the snippet of '{slug}' is a link to a file outside the project",
+                expected="a .py file inside the project",
+                hint="copy the code into the project instead of linking to it",
+            )
+        ]
+    try:
+        candidate = (root / model.snippet).resolve()
+    except (OSError, ValueError, RuntimeError):  # a NUL byte, a loop of links
+        candidate = None
+    default = f"{snippets_dir}/{module_name(slug)}.py"
+    default_hint = f"the default is {default}; leave 'snippet' out to use it"
+    name = _short(model.snippet)
+    if candidate is None:
+        message = f"snippet {model.snippet[:40]!r} is not a usable path"
+        hint = f"write a plain path such as {default}, or leave 'snippet' out"
+    elif not _inside(candidate, root):
+        # its code would be run, and shown on the site: only files of the project may be
+        message = f"snippet '{name}' is outside the project"
+        hint = f"move the code into {snippets_dir}/ (snippets are run and published with the site)"
+    elif candidate.is_file() and candidate.suffix == ".py":
         return candidate, []
+    elif not candidate.exists():
+        message, hint = f"snippet '{name}' does not exist", default_hint
+    else:
+        message, hint = f"snippet '{name}' is not a .py file", default_hint
     line, col = positions.get(("snippet",), (None, None))
     return None, [
         Problem(
             file,
-            f"snippet '{model.snippet}' does not exist" if not candidate.exists() else f"snippet '{model.snippet}' is not a .py file",
+            message,
             line=line,
             column=col,
             field="snippet",
-            expected="a path to a .py file, relative to the project root",
-            hint=f"the default is {snippets_dir}/{module_name(slug)}.py; leave 'snippet' out to use it",
+            expected="a path to a .py file inside the project, relative to its root",
+            hint=hint,
         )
     ]
 
@@ -177,20 +262,71 @@ def _translate(err: dict[str, Any], file: str, positions, data) -> Problem:
     elif kind.endswith("_type") or kind in ("model_type", "model_attributes_type", "dict_type"):
         message = f"expected {_describe(loc)}, got {_kind(value)}"
         expected = _describe(loc)
-        if isinstance(value, bool) and "string" in kind:
-            hint = "YAML reads yes/no/on/off/true/false as booleans; put the text in quotes"
-        elif isinstance(value, (_dt.date, _dt.datetime)):
-            hint = "YAML reads this as a date; put it in quotes"
-        elif kind == "list_type" and isinstance(value, str):
-            hint = f"write a list: [{_short(value)}] or one '- item' per line"
-        elif kind == "int_type" and isinstance(value, str):
-            hint = "write the number without quotes"
-        elif kind == "float_type" and isinstance(value, str):
-            hint = "write the number without quotes; YAML needs a dot in '1.0e-5'"
-    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        hint = _type_hint(kind, loc, value)
+    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number"):
         message = f"{value!r} is out of range"
         expected = err["msg"].replace("Input should be", "a number").strip()
-    return Problem(file, message, line=line, column=col, field=dotted or None, expected=expected, hint=hint)
+        hint = _RANGE_HINTS.get(loc[-1] if loc else "", "use a number in the expected range")
+    return Problem(
+        file, message, line=line, column=col, field=dotted or None, expected=expected, hint=hint or _FORMAT_HINT
+    )
+
+
+_FORMAT_HINT = "see 'The term file' in the contributing guide (site_src/contributing.md)"
+
+_RANGE_HINTS = {
+    "year": "the year the work was published, e.g. 2015",
+    "timeout": "a positive number of seconds, at most 600; leave it out for the default of 10",
+    "rtol": "a tolerance is zero or positive, e.g. 1.0e-5",
+    "atol": "a tolerance is zero or positive, e.g. 1.0e-8",
+}
+
+_ITEM_HINTS = {
+    "faq": "write each question as '- q: ...' with 'a: ...' on the next line, indented under it",
+    "references": "write each reference as '- title: ...' with authors, year and url indented under it",
+    "verify": "write 'verify:' on its own line, then indented settings such as 'timeout: 5'",
+}
+
+
+def _type_hint(kind: str, loc: tuple, value: Any) -> str | None:
+    """What to type instead, for a value of the wrong kind at ``loc``."""
+    field = next((p for p in reversed(loc) if isinstance(p, str)), "")
+    if isinstance(value, bool) and kind in ("string_type", "list_type"):
+        return "YAML reads yes/no/on/off/true/false as booleans; put the text in quotes"
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return "YAML reads this as a date; put it in quotes"
+    if isinstance(value, (bytes, set)):
+        return "term files hold plain text, lists and mappings; remove the '!!' tag"
+    if kind == "string_type":
+        if value is None:
+            return "write the text after the colon, or remove the line"
+        if isinstance(value, (int, float)):
+            return f"YAML reads this as a number; put the text in quotes: '{value}'"
+        if isinstance(value, list) and field == "authors":
+            return "write the authors as one text: 'Ada Lovelace, Charles Babbage'"
+        if isinstance(value, list):
+            return "write the text itself, without brackets or '- ' (a block after '|' may span lines)"
+        if isinstance(value, dict):
+            return "': ' inside the text starts a mapping; put the text in quotes or in a block after '|'"
+    if kind == "list_type":
+        if value is None:
+            return "write [] for none, or remove the line"
+        if field in _ITEM_HINTS:
+            return _ITEM_HINTS[field]
+        if isinstance(value, (str, int, float)):
+            return f"write a list: [{_short(value)}] or one '- item' per line"
+        return "write a list: one '- item' per line"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return _ITEM_HINTS.get(field)
+    if kind == "int_type":
+        return "write the number without quotes" if isinstance(value, str) else "write a whole number, e.g. 2015"
+    if kind == "float_type":
+        if isinstance(value, str) and re.fullmatch(r"[-+]?[0-9]+[eE][-+]?[0-9]+", value.strip()):
+            return f"YAML reads '{value}' as text; it needs a dot: '{value.replace('e', '.0e').replace('E', '.0E')}'"
+        if isinstance(value, str):
+            return "write a plain number, without quotes or units"
+        return "write a number, e.g. 5 or 1.0e-5"
+    return None
 
 
 _DESCRIPTIONS = {

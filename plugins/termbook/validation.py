@@ -1,6 +1,8 @@
 """Checks that need the whole glossary: related slugs, names and aliases across terms.
 
 ``check_glossary(terms, root) -> problems`` is pure: it reads nothing and raises nothing.
+``present`` names the slugs of term files that exist but did not load (they have problems of
+their own); a ``related`` entry naming one of them is not reported again as unknown.
 """
 
 from __future__ import annotations
@@ -11,19 +13,25 @@ from .errors import Problem, did_you_mean, relative
 from .model import Term
 
 
-def check_glossary(terms: list[Term], root: Path) -> list[Problem]:
+# "did you mean" compares against every slug; past this many per file a hostile list of
+# thousands of unknown slugs would make it quadratic, so the rest get the plain hint
+SUGGESTIONS_PER_FILE = 20
+
+
+def check_glossary(terms: list[Term], root: Path, present: set[str] | frozenset[str] = frozenset()) -> list[Problem]:
     problems: list[Problem] = []
     slugs = {t.slug for t in terms}
-    problems += _check_related(terms, slugs, root)
+    problems += _check_related(terms, slugs, root, set(present) - slugs)
     problems += _check_names(terms, root)
     return problems
 
 
-def _check_related(terms: list[Term], slugs: set[str], root: Path) -> list[Problem]:
+def _check_related(terms: list[Term], slugs: set[str], root: Path, broken: set[str]) -> list[Problem]:
     problems = []
     for term in terms:
         file = relative(term.path, root)
         seen: set[str] = set()
+        suggestions = 0
         for i, slug in enumerate(term.data.related):
             line, col = term.line_of("related", i)
             field = f"related[{i}]"
@@ -31,7 +39,11 @@ def _check_related(terms: list[Term], slugs: set[str], root: Path) -> list[Probl
                 problems.append(
                     Problem(file, "a term cannot be related to itself", line, col, field, "the slug of another term", "remove it")
                 )
+            elif slug in broken:
+                pass  # terms/<slug>.yml exists; its own problems are reported
             elif slug not in slugs:
+                suggestions += 1
+                close = did_you_mean(slug, slugs - {term.slug}) if suggestions <= SUGGESTIONS_PER_FILE else None
                 problems.append(
                     Problem(
                         file,
@@ -40,7 +52,7 @@ def _check_related(terms: list[Term], slugs: set[str], root: Path) -> list[Probl
                         col,
                         field,
                         "the slug of a file in terms/",
-                        did_you_mean(slug, slugs - {term.slug}) or f"create terms/{slug}.yml, or remove it",
+                        close or f"create terms/{slug}.yml, or remove it",
                     )
                 )
             elif slug in seen:
