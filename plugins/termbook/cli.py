@@ -161,7 +161,10 @@ def _update(root: Path, build, results: dict[str, SnippetResult], assume_yes: bo
         if assume_yes:
             answer = "y"
         elif interactive:
-            answer = input(f"Pin this output for {slug}? [y/N] ").strip().lower()
+            try:
+                answer = input(f"Pin this output for {slug}? [y/N] ").strip().lower()
+            except EOFError:  # Ctrl-D: the same as no
+                answer = ""
         else:
             print("not pinned: standard input is not a terminal; rerun with --yes to pin", file=sys.stderr)
             continue

@@ -47,9 +47,11 @@ class Reference(_Strict):
 class VerifyOptions(_Strict):
     """Per-term overrides for running and verifying the snippet."""
 
-    timeout: Annotated[float, Field(gt=0, le=600)] = Field(10.0, description="Wall-clock limit in seconds.")
-    rtol: Annotated[float, Field(ge=0)] = Field(1e-5, description="Relative tolerance for numbers in the output.")
-    atol: Annotated[float, Field(ge=0)] = Field(1e-8, description="Absolute tolerance for numbers in the output.")
+    timeout: Annotated[float, Field(gt=0, le=600, allow_inf_nan=False)] = Field(10.0, description="Wall-clock limit in seconds.")
+    rtol: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(
+        1e-5, description="Relative tolerance for numbers in the output (at most 1)."
+    )
+    atol: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(1e-8, description="Absolute tolerance for numbers in the output.")
 
 
 class TermData(_Strict):

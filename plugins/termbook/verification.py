@@ -75,9 +75,26 @@ class SnippetResult:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> SnippetResult:
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        return cls(**known)
+    def from_dict(cls, data: dict) -> SnippetResult | None:
+        """Rebuild a cached result; None when the data is not a well-formed result."""
+        try:
+            known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+            result = cls(**known)
+        except TypeError:
+            return None
+        shapes_ok = (
+            result.status in (VERIFIED, FAILED, UNPINNED)
+            and all(isinstance(getattr(result, f), str) for f in ("slug", "snippet", "reason", "details", "stdout", "numpy"))
+            and isinstance(result.checks, list)
+            and all(isinstance(c, dict) and isinstance(c.get("name"), str) and isinstance(c.get("ok"), bool) for c in result.checks)
+            and isinstance(result.figures, list)
+            and all(isinstance(f, dict) and isinstance(f.get("svg"), str) for f in result.figures)
+            and isinstance(result.seconds, (int, float))
+            and (result.expected is None or isinstance(result.expected, str))
+        )
+        if not shapes_ok or (result.status == VERIFIED and not result.checks):
+            return None
+        return result
 
 
 def expected_path(snippet: Path) -> Path:
@@ -209,8 +226,8 @@ def verify_terms(
         limits = _limits(term, base_limits)
         key = cache_key(term, source, [(relative(d, root), read(d)) for d in deps], expected, limits)
         hit = None if force else cache.get(key)
-        if hit is not None:
-            result = SnippetResult.from_dict(hit)
+        result = SnippetResult.from_dict(hit) if hit is not None else None
+        if result is not None:
             result.cached = True
             results[term.slug] = result
             if progress:

@@ -41,6 +41,7 @@ def main() -> None:
         pass
     global _CAN_DROP_ROOT
     _CAN_DROP_ROOT = _probe_drop_root()
+    _become_subreaper()
     _warm_up()
     out = sys.stdout
     for line in sys.stdin:
@@ -107,6 +108,7 @@ def handle(req: dict) -> dict:
     _kill_group(pid)
     _, status, usage = os.wait4(pid, 0)
     _kill_group(pid)
+    _kill_strays()
     stdout = _read_capped(stdout_path, int(req["output_bytes"]))
     stderr = _read_capped(stderr_path, 64 * 1024)
     shutil.rmtree(workdir, ignore_errors=True)
@@ -183,6 +185,45 @@ def _collect(pid: int, fd: int, timeout: float) -> tuple[bytes, bool]:
         os.close(fd)
         if pidfd is not None:
             os.close(pidfd)
+
+
+def _become_subreaper() -> None:
+    """Orphans of a snippet (e.g. a child that left its process group with setsid) become our
+    children instead of init's, so :func:`_kill_strays` can find and end them."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+
+
+def _children() -> list[int]:
+    pids: list[int] = []
+    try:
+        for tid in os.listdir("/proc/self/task"):
+            with open(f"/proc/self/task/{tid}/children") as fh:
+                pids += [int(p) for p in fh.read().split()]
+    except OSError:
+        pass
+    return pids
+
+
+def _kill_strays() -> None:
+    """Kill and reap every process a finished snippet left behind (we run one snippet at a time,
+    so any child of this worker now is a leftover)."""
+    for _ in range(100):
+        strays = _children()
+        if not strays:
+            return
+        for pid in strays:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in strays:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
 
 
 def _exited(pid: int) -> bool:
