@@ -106,7 +106,10 @@ def test_search_index_has_aliases_and_boosted_terms(site):
     docs = {d["location"]: d for d in index["docs"]}
     bn = docs["terms/batch-normalization.html"]
     assert "BN" in bn["text"] and "BatchNorm" in bn["text"]
+    assert bn["title"] == "Batch Normalization (BN, BatchNorm)"  # aliases rank like the name
     assert bn["boost"] == 2
+    # the offline copy of the index (what file:// uses) has them too
+    assert "Batch Normalization (BN, BatchNorm)" in (site / "search" / "search_index.js").read_text()
     assert "terms/index.html" not in docs  # the A–Z page would outrank the terms themselves
     assert (site / "search" / "search_index.js").exists()
 

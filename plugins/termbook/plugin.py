@@ -21,6 +21,7 @@ from .graph import glossary_svg, neighbourhood_svg
 from .mathml import convert_math
 from .model import json_schema_text
 from .pages import TERMS_URL_DIR, Options, build_pages
+from .search_index import add_aliases
 from .tutorials import execute_tutorial
 
 log = get_plugin_logger(__name__)
@@ -156,6 +157,16 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         else:
             return output
         return output.replace("</head>", f'<script type="application/ld+json">{data}</script>\n</head>', 1)
+
+    @event_priority(-50)  # after the search plugin writes its index, before offline inlines it
+    def on_post_build(self, *, config) -> None:
+        if not self.config.enabled:
+            return
+        path = Path(config.site_dir) / "search" / "search_index.json"
+        if not path.is_file():
+            return
+        aliases = {self.term_files[t.slug].url: list(t.data.aliases) for t in self.build.terms if t.data.aliases}
+        path.write_text(add_aliases(path.read_text(encoding="utf-8"), aliases), encoding="utf-8")
 
     @staticmethod
     def _absolute(config, url: str) -> str:
