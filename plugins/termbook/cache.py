@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from .files import atomic_write_text
 
 FORMAT = 1
 
@@ -42,23 +42,12 @@ class Cache:
         """Store ``value``; False when the cache cannot be written (the build goes on without it)."""
         if not self.enabled:
             return False
-        path = self._path(key)
         data = json.dumps({"format": FORMAT, "key": key, "value": value}, ensure_ascii=False)
-        tmp = None
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-            return True
+            atomic_write_text(self._path(key), data, mode=0o600)
         except OSError:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
             return False
+        return True
 
 
 def make_key(parts: dict[str, Any]) -> str:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from .errors import format_report
+from .files import atomic_write_text
 from .model import json_schema_text
 from .outputs import compare_output
 from .pages import Options, load_and_verify
@@ -74,7 +73,7 @@ def _schema(root: Path, write: bool) -> int:
         return 0
     target = root / "schema" / "term.schema.json"
     target.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(target, text)
+    atomic_write_text(target, text)
     print(f"wrote {target.relative_to(root)}", file=sys.stderr)
     return 0
 
@@ -128,7 +127,7 @@ def _check(root: Path, args) -> int:
                 for r in results.values()
             ],
         }
-        _atomic_write(args.json, json.dumps(report, indent=2) + "\n")
+        atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
     ran = sum(not r.cached for r in results.values())
     summary = (
         f"{len(build.terms)} terms, {len(errors)} errors, {len(suggestions)} graph suggestions; {len(results)} snippets: "
@@ -169,7 +168,7 @@ def _update(root: Path, build, results: dict[str, SnippetResult], assume_yes: bo
             print("not pinned: standard input is not a terminal; rerun with --yes to pin", file=sys.stderr)
             continue
         if answer in ("y", "yes"):
-            _atomic_write(target, result.stdout)
+            atomic_write_text(target, result.stdout)
             result.expected = result.stdout
             if compare_output(result.expected, result.stdout, term.data.verify.rtol, term.data.verify.atol) is None:
                 result.status, result.reason, result.details = VERIFIED, "", ""
@@ -206,23 +205,6 @@ class _Progress:
 
 def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 if __name__ == "__main__":

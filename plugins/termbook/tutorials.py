@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .deps import dependencies, direct_dependencies
 from .errors import Problem, relative
+from .files import atomic_write_text
 from .verification import numpy_version, runner_version
 
 _TERM_LINK = re.compile(r"\]\((?:\.\./)+terms/([a-z0-9]+(?:-[a-z0-9]+)*)\.md(?:#[^)]*)?\)")
@@ -103,9 +102,5 @@ def execute_tutorial(path: Path, root: Path, cache_dir: Path, *, timeout: int = 
             expected="every cell runs without an error",
             hint="open it in Jupyter and run all cells from a fresh kernel",
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        nbformat.write(nb, fh)
-    os.replace(tmp, target)
+    atomic_write_text(target, nbformat.writes(nb))
     return target, None
