@@ -145,3 +145,10 @@ def test_failing_tutorial_fails_the_build_with_a_clear_message(project, caplog):
     with caplog.at_level(logging.ERROR), pytest.raises(Abort):
         project.build()
     assert "docs/tutorials/intro.ipynb: tutorial failed in cell 2: ValueError: the tutorial is broken" in caplog.text
+
+
+def test_every_term_notebook_is_valid_nbformat(real_terms):
+    for slug, t in real_terms.items():
+        nb = nbformat.reads(term_notebook(t, ROOT), as_version=4)
+        nbformat.validate(nb)  # the build writes the JSON itself; the schema is checked here
+        assert nb.metadata["termbook"]["term"] == slug

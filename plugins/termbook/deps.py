@@ -7,15 +7,30 @@ The cache key of a snippet includes the source of everything it depends on, so e
 from __future__ import annotations
 
 import ast
+from functools import lru_cache
 from pathlib import Path
 
 
 def direct_dependencies(source: str, snippets_dir: Path, package: str = "snippets") -> set[Path]:
     """Snippet files imported by ``source``; unparsable source has none (the run reports it)."""
+    found = set()
+    for name in _imported_names(source):
+        parts = name.split(".")
+        if parts[0] != package or len(parts) < 2:
+            continue
+        candidate = snippets_dir.joinpath(*parts[1:]).with_suffix(".py")
+        if candidate.is_file():
+            found.add(candidate.resolve())
+    return found
+
+
+@lru_cache(maxsize=4096)
+def _imported_names(source: str, package: str = "snippets") -> frozenset[str]:
+    """Module names a source imports (parsed once per distinct source: builds ask repeatedly)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
-        return set()
+        return frozenset()
     names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -24,15 +39,7 @@ def direct_dependencies(source: str, snippets_dir: Path, package: str = "snippet
             names.add(node.module)
             if node.module == package:
                 names |= {f"{package}.{alias.name}" for alias in node.names}
-    found = set()
-    for name in names:
-        parts = name.split(".")
-        if parts[0] != package or len(parts) < 2:
-            continue
-        candidate = snippets_dir.joinpath(*parts[1:]).with_suffix(".py")
-        if candidate.is_file():
-            found.add(candidate.resolve())
-    return found
+    return frozenset(names)
 
 
 def dependencies(path: Path, snippets_dir: Path, read=lambda p: p.read_text(encoding="utf-8")) -> list[Path]:

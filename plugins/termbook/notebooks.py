@@ -1,6 +1,6 @@
 """A Jupyter notebook per term: its definition, its snippet as cells, the checks, the demo last.
 
-``term_notebook(term, root) -> str`` (nbformat 4 JSON) is what "Download as notebook" serves.
+``term_notebook(term, root) -> str`` (nbformat 4.5 JSON) is what "Download as notebook" serves.
 The notebook runs top to bottom in a fresh kernel with only NumPy (and matplotlib for figures)
 installed: snippets it imports and ``termbook.checks`` are written to a temporary package by its
 first code cell, so it does not need this repository.
@@ -9,11 +9,9 @@ first code cell, so it does not need this repository.
 from __future__ import annotations
 
 import ast
+import json
 import textwrap
 from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from .deps import dependencies
 from .errors import relative
@@ -98,33 +96,44 @@ def term_notebook(term: Term, root: Path, snippets_dir: str = "snippets") -> str
         modules["termbook/checks.py"] = CHECKS_MODULE.read_text(encoding="utf-8")
     d = term.data
     intro = f"# {d.term}\n\n*{d.summary}*\n\n## What is {d.term}?\n\n{d.definition.strip()}"
-    cells = [new_markdown_cell(intro)]
+    cells = [_markdown(intro)]
     if d.how_it_works:
-        cells.append(new_markdown_cell(f"## How it works\n\n{d.how_it_works.strip()}"))
+        cells.append(_markdown(f"## How it works\n\n{d.how_it_works.strip()}"))
     cells.append(
-        new_markdown_cell(
+        _markdown(
             f"## In code\n\nThe code of `{relative(term.snippet, root)}`, one cell per function. "
             "It needs NumPy" + (" and matplotlib" if "matplotlib" in source else "") + "."
         )
     )
     if modules:
-        cells.append(new_code_cell(setup_cell(modules)))
-    cells += [new_code_cell(c) for c in code_cells]
+        cells.append(_code(setup_cell(modules)))
+    cells += [_code(c) for c in code_cells]
     if checks:
-        cells.append(new_markdown_cell("### Checks\n\nEach check asserts a property of the concept; no output means it held."))
-        cells.append(new_code_cell("\n".join(f"{name}()" for name in checks) + f'\nprint("{len(checks)} checks passed")'))
+        cells.append(_markdown("### Checks\n\nEach check asserts a property of the concept; no output means it held."))
+        cells.append(_code("\n".join(f"{name}()" for name in checks) + f'\nprint("{len(checks)} checks passed")'))
     if demo:
-        cells.append(new_markdown_cell("### Demo"))
-        cells.append(new_code_cell(demo))
+        cells.append(_markdown("### Demo"))
+        cells.append(_code(demo))
     for i, cell in enumerate(cells):
         cell["id"] = f"cell-{i}"  # deterministic ids: the same term gives the same file
-    nb = new_notebook(
-        cells=cells,
-        metadata={
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
             "language_info": {"name": "python"},
             "termbook": {"term": term.slug},
         },
-    )
-    nbformat.validate(nb)
-    return nbformat.writes(nb) + "\n"
+        "cells": cells,
+    }
+    # nbformat's own constructors validate every cell (~10 ms a term); the tests validate the
+    # whole notebook against the nbformat schema instead, once.
+    return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _markdown(text: str) -> dict:
+    return {"cell_type": "markdown", "metadata": {}, "source": text}
+
+
+def _code(text: str) -> dict:
+    return {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": text}
