@@ -3,8 +3,8 @@
 ``pymdownx.arithmatex`` (generic mode) protects ``$...$`` and ``$$...$$`` from Markdown and wraps
 them as ``<span class="arithmatex">\\(...\\)</span>`` / ``<div class="arithmatex">\\[...\\]</div>``.
 :func:`convert_math` replaces those with MathML (rendered natively by every current browser).
-The LaTeX is kept twice: as ``alttext`` for assistive technology, and as hidden text that the
-search index reads instead of the MathML (which would index as run-together symbols).
+The LaTeX is kept as ``alttext`` for assistive technology; the MkDocs plugin converts after the
+search index has read the page, so search results show the LaTeX as written.
 """
 
 from __future__ import annotations
@@ -38,11 +38,9 @@ def convert_math(page_html: str) -> tuple[str, list[str]]:
         except Exception:  # latex2mathml raises many types; keep the source visible instead
             failed.append(tex)
             return f'<code class="termbook-tex-error">{html.escape(tex)}</code>'
-        shown = "$$" if display == "block" else "$"
-        search_text = f'<span class="termbook-tex" hidden>{shown}{html.escape(tex)}{shown}</span>'
         if display == "block":
-            return f'<div class="termbook-math">{mathml}{search_text}</div>'
-        return f'<span class="termbook-math">{mathml}{search_text}</span>'
+            return f'<div class="termbook-math">{mathml}</div>'
+        return f'<span class="termbook-math">{mathml}</span>'
 
     out = _BLOCK.sub(lambda m: replace(m, "block"), page_html)
     out = _INLINE.sub(lambda m: replace(m, "inline"), out)

@@ -25,6 +25,8 @@ from .search_index import add_aliases
 from .tutorials import execute_tutorial
 
 log = get_plugin_logger(__name__)
+_CODE = re.compile(r'<div class="termbook-code"[^>]*>.*?</pre></div>\s*</div>', re.S)
+_CODE_SLOT = re.compile(r'<div class="termbook-code-slot" data-n="(\d+)"></div>')
 _SLOT = re.compile(r'<div class="termbook-graph-slot" data-(?:slug="(?P<slug>[a-z0-9-]+)"|graph="(?P<all>all)")></div>')
 
 
@@ -60,6 +62,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         if not self.config.enabled:
             return
         self.root = Path(config.config_file_path).resolve().parent
+        self.parked: dict[str, list[str]] = {}  # highlighted code set aside during search indexing
         for directory in (self.config.terms_dir, self.config.snippets_dir):
             config.watch.append(str(self.root / directory))  # `mkdocs serve` reloads on change
         config.extra_css.append(CSS)
@@ -124,13 +127,22 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         if problems:
             raise PluginError("termbook: a tutorial failed to run\n" + format_report(problems))
 
+
+    @event_priority(-100)  # last: after every other plugin has changed the content
     def on_page_content(self, html: str, *, page, config, files) -> str:
+        # The highlighted snippet is thousands of tags that the search plugin would walk but not
+        # index (data-search-exclude); set it aside and put it back in on_post_page.
         if not self.config.enabled:
             return html
-        html, failed = convert_math(html)
-        for tex in failed:
-            log.warning(f"{page.file.src_uri}: cannot convert formula to MathML: {tex}")
-        return _SLOT.sub(lambda m: self._graph(m, page), html)
+        blocks = []
+
+        def park(match) -> str:
+            blocks.append(match.group(0))
+            return f'<div class="termbook-code-slot" data-n="{len(blocks) - 1}"></div>'
+
+        html = _CODE.sub(park, html)
+        self.parked[page.file.src_uri] = blocks
+        return html
 
     def _graph(self, match, page) -> str:
         def url_for(slug: str) -> str:
@@ -144,8 +156,16 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         return neighbourhood_svg(term, outgoing, self.build.incoming.get(term.slug, []), url_for)
 
     def on_post_page(self, output: str, *, page, config) -> str:
+        # MathML and graph pictures go in only now, after the search plugin has read the page:
+        # it indexes the LaTeX as written and does not have to walk thousands of SVG/MathML tags.
         if not self.config.enabled:
             return output
+        blocks = self.parked.pop(page.file.src_uri, [])
+        output = _CODE_SLOT.sub(lambda m: blocks[int(m.group(1))], output)
+        output, failed = convert_math(output)
+        for tex in failed:
+            log.warning(f"{page.file.src_uri}: cannot convert formula to MathML: {tex}")
+        output = _SLOT.sub(lambda m: self._graph(m, page), output)
         src = page.file.src_uri
         set_url = self._absolute(config, self.files.get_file_from_path(f"{TERMS_URL_DIR}/index.md").url)
         name = f"{config.site_name} glossary"
