@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import html
 import math
+import re
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,8 +51,12 @@ def health(terms: list[Term], graph: list[Edge], root=None) -> list[Problem]:
     touched = {e.source for e in graph} | {e.target for e in graph}
     out: list[Problem] = []
 
-    def file_of(term: Term) -> str:
-        return relative(term.path, root) if root else term.path.as_posix()
+    files: dict[str, str] = {}
+
+    def file_of(term: Term) -> str:  # once per term: ``relative`` resolves paths on disk
+        if term.slug not in files:
+            files[term.slug] = relative(term.path, root) if root else term.path.as_posix()
+        return files[term.slug]
 
     for term in terms:
         if term.slug not in touched:
@@ -166,25 +172,128 @@ def neighbourhood_svg(
     return _svg(width, height, f"Terms linked with {term.name}", parts + nodes)
 
 
+SINGLE_PICTURE_MAX = 200  # up to this many terms the whole glossary is one picture
+GROUP_MAX = 100  # above it, one picture per tag, each of at most this many terms
+
+
 def glossary_svg(terms: list[Term], graph: list[Edge], url_for: Callable[[str], str], seed: int = 0) -> str:
-    """The whole glossary: a deterministic force-directed layout of the ``related`` links.
+    """The whole glossary: deterministic force-directed layouts of the ``related`` links.
 
     Mentions in prose are left out (they turn the picture into a hairball); boxes are then pushed
-    apart until no two labels overlap. The picture keeps its natural size and scrolls.
+    apart until no two labels overlap. The picture keeps its natural size and scrolls. Up to
+    :data:`SINGLE_PICTURE_MAX` terms it is one picture. A larger glossary gets one picture per
+    group of :func:`glossary_groups` (by tag, at most :data:`GROUP_MAX` terms each): a picture of
+    thousands of boxes is unreadable, and the layout costs O(n²) per step, so groups keep the whole
+    linear in the number of terms.
     """
-    import numpy as np
-
     n = len(terms)
     if n == 0:
         return _svg(200, 60, "The glossary has no terms yet", [])
-    index = {t.slug: i for i, t in enumerate(terms)}
-    pairs = sorted(
-        {
-            (min(index[e.source], index[e.target]), max(index[e.source], index[e.target]))
-            for e in graph
-            if e.kind == RELATED
-        }
+    pairs = _related_pairs(graph)
+    if n <= SINGLE_PICTURE_MAX:
+        return _picture(terms, pairs, url_for, seed, f"All {n} terms and the related links between them")
+    groups = glossary_groups(terms, graph, GROUP_MAX)
+    group_of = {t.slug: i for i, (_, members) in enumerate(groups) for t in members}
+    inside: list[list[tuple[str, str]]] = [[] for _ in groups]
+    between = 0
+    for a, b in pairs:
+        if a in group_of and b in group_of:
+            if group_of[a] == group_of[b]:
+                inside[group_of[a]].append((a, b))
+            else:
+                between += 1
+    ids = _unique_ids([title for title, _ in groups])
+    toc = " · ".join(
+        f'<a href="#{ident}">{html.escape(title)}</a>&nbsp;({len(members)})' for ident, (title, members) in zip(ids, groups)
     )
+    parts = [
+        '<div class="termbook-graph-groups">',
+        f"<p>{len(groups)} pictures: a term is drawn under its first tag, and a tag of more than {GROUP_MAX} "
+        f"terms is split into parts of linked terms. The {between} related links between pictures are not "
+        "drawn; every term's page shows all of its links.</p>",
+        f'<p class="termbook-graph-toc">{toc}</p>',
+    ]
+    for ident, (title, members), links in zip(ids, groups, inside):
+        label = f"{title}: {len(members)} terms and the related links between them"
+        parts.append(f'<h2 id="{ident}">{html.escape(title)}</h2>')
+        parts.append(_picture(members, links, url_for, seed, label))
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def glossary_groups(terms: list[Term], graph: list[Edge], limit: int = GROUP_MAX) -> list[tuple[str, list[Term]]]:
+    """Terms in groups of at most ``limit``, each term once: ``[(title, terms), ...]``.
+
+    A group is the terms whose first tag is the same (untagged terms last). A tag with more than
+    ``limit`` terms is cut into equal parts of a breadth-first walk of its ``related`` links, so
+    that linked terms tend to share a part; the parts are titled "tag (1 of 3)". Deterministic.
+    """
+    by_tag: dict[str, list[Term]] = {}
+    for term in sorted(terms, key=lambda t: (t.name.casefold(), t.slug)):
+        by_tag.setdefault(term.data.tags[0] if term.data.tags else "", []).append(term)
+    neighbours: dict[str, list[str]] = {t.slug: [] for t in terms}
+    for a, b in _related_pairs(graph):
+        if a in neighbours and b in neighbours:
+            neighbours[a].append(b)
+            neighbours[b].append(a)
+    groups: list[tuple[str, list[Term]]] = []
+    for tag in sorted(by_tag, key=lambda t: (t == "", t.casefold(), t)):
+        members = by_tag[tag]
+        title = tag or "untagged"
+        if len(members) <= limit:
+            groups.append((title, members))
+            continue
+        order = _walk(members, neighbours)
+        count = -(-len(members) // limit)
+        size = -(-len(members) // count)
+        for part, start in enumerate(range(0, len(members), size), start=1):
+            groups.append((f"{title} ({part} of {count})", order[start : start + size]))
+    return groups
+
+
+def _walk(members: list[Term], neighbours: dict[str, list[str]]) -> list[Term]:
+    """``members`` in breadth-first order over links among them, starting from the first by name."""
+    rank = {t.slug: i for i, t in enumerate(members)}
+    order: list[Term] = []
+    seen: set[str] = set()
+    for root in members:
+        if root.slug in seen:
+            continue
+        seen.add(root.slug)
+        queue = deque([root.slug])
+        while queue:
+            slug = queue.popleft()
+            order.append(members[rank[slug]])
+            for other in sorted((s for s in neighbours[slug] if s in rank and s not in seen), key=rank.__getitem__):
+                seen.add(other)
+                queue.append(other)
+    return order
+
+
+def _unique_ids(titles: list[str]) -> list[str]:
+    ids: list[str] = []
+    for title in titles:
+        base = "group-" + (re.sub(r"[^a-z0-9]+", "-", title.casefold()).strip("-") or "terms")
+        ident, k = base, 1
+        while ident in ids:
+            k += 1
+            ident = f"{base}-{k}"
+        ids.append(ident)
+    return ids
+
+
+def _related_pairs(graph: list[Edge]) -> list[tuple[str, str]]:
+    """Each pair of terms joined by a ``related`` link (either way) once, as sorted slugs."""
+    return sorted({(min(e.source, e.target), max(e.source, e.target)) for e in graph if e.kind == RELATED})
+
+
+def _picture(terms: list[Term], pairs: list[tuple[str, str]], url_for: Callable[[str], str], seed: int, label: str) -> str:
+    """One force-directed picture of ``terms`` and the ``pairs`` (of slugs) among them."""
+    import numpy as np
+
+    n = len(terms)
+    index = {t.slug: i for i, t in enumerate(terms)}
+    pairs = sorted({(min(index[a], index[b]), max(index[a], index[b])) for a, b in pairs if a in index and b in index})
     pos = _force_layout(n, np.array(pairs, dtype=int).reshape(-1, 2), seed)
     width = max(720.0, 190.0 * math.sqrt(n))
     height = width * 0.75
@@ -200,52 +309,68 @@ def glossary_svg(terms: list[Term], graph: list[Edge], url_for: Callable[[str], 
         for a, b in pairs
     ]
     nodes = [_node(xy[i, 0], xy[i, 1], t.name, url_for(t.slug), "tb-node", t.data.summary) for i, t in enumerate(terms)]
-    svg = _svg(width, height, f"All {n} terms and the related links between them", lines + nodes, wide=True)
+    svg = _svg(width, height, label, lines + nodes, wide=True, markers=False)  # undirected: no arrows
     return f'<div class="termbook-graph-wide">{svg}</div>'
 
 
 def _separate(xy, sizes, steps: int = 300):
-    """Push overlapping boxes apart along the axis where they overlap least (vectorised)."""
+    """Push overlapping boxes apart along the axis where they overlap least (vectorised).
+
+    Each step is O(n²) in comparisons but builds only n × n arrays, and pushes only the pairs
+    that overlap.
+    """
     import numpy as np
 
-    xy = xy.astype(float).copy()
-    half = sizes / 2.0
+    n = len(xy)
+    x, y = (xy[:, 0].astype(float), xy[:, 1].astype(float))
+    half_w, half_h = sizes[:, 0] / 2.0, sizes[:, 1] / 2.0
+    reach_w, reach_h = half_w[:, None] + half_w[None, :], half_h[:, None] + half_h[None, :]
+    mean_w, mean_h = sizes.mean(axis=0)
+    diagonal = np.eye(n, dtype=bool)
     for _ in range(steps):
-        d = xy[:, None, :] - xy[None, :, :]
-        overlap = half[:, None, :] + half[None, :, :] - np.abs(d)
-        hit = (overlap > 0).all(-1)
-        np.fill_diagonal(hit, False)
-        if not hit.any():
-            break
-        axis = np.argmin(overlap / sizes.mean(axis=0), axis=-1)  # resolve along the cheaper axis
-        push = np.zeros_like(d)
+        dx = x[:, None] - x[None, :]
+        dy = y[:, None] - y[None, :]
+        over_x = reach_w - np.abs(dx)
+        over_y = reach_h - np.abs(dy)
+        hit = (over_x > 0) & (over_y > 0) & ~diagonal
         rows, cols = np.nonzero(hit)
-        ax = axis[rows, cols]
-        sign = np.where(d[rows, cols, ax] >= 0, 1.0, -1.0)
-        push[rows, cols, ax] = sign * overlap[rows, cols, ax] / 2 + sign * 0.5
-        xy += push.sum(axis=1) * 0.5
-    return xy
+        if not len(rows):
+            break
+        ox, oy = over_x[rows, cols], over_y[rows, cols]
+        along_x = ox / mean_w <= oy / mean_h  # resolve along the cheaper axis
+        sx = np.where(dx[rows, cols] >= 0, 1.0, -1.0)
+        sy = np.where(dy[rows, cols] >= 0, 1.0, -1.0)
+        x += np.bincount(rows, np.where(along_x, sx * ox / 2 + sx * 0.5, 0.0), minlength=n) * 0.5
+        y += np.bincount(rows, np.where(along_x, 0.0, sy * oy / 2 + sy * 0.5), minlength=n) * 0.5
+    return np.stack([x, y], axis=1)
 
 
 def _force_layout(n: int, pairs, seed: int, steps: int = 400):
-    """Fruchterman–Reingold in NumPy: O(n²) per step, fine for thousands of terms at build time."""
+    """Fruchterman–Reingold in NumPy: O(n²) per step, for pictures of up to a few hundred terms.
+
+    Repulsion k²/d along each pair's direction sums to ``pos * f.sum(1) - f @ pos`` with
+    f = k²/d², so a step needs n × n arrays of distances only (no n × n × 2 differences).
+    """
     import numpy as np
 
     rng = np.random.default_rng(seed)
     pos = rng.uniform(-1.0, 1.0, size=(n, 2))
     k = 1.0 / math.sqrt(n)
     temperature = 0.1
+    diagonal = np.eye(n, dtype=bool)
+    a, b = (pairs[:, 0], pairs[:, 1]) if len(pairs) else (None, None)
     for _ in range(steps):
-        delta = pos[:, None, :] - pos[None, :, :]
-        dist = np.sqrt((delta**2).sum(-1)) + 1e-9
-        np.fill_diagonal(dist, np.inf)
-        disp = (delta / dist[..., None] * (k * k / dist)[..., None]).sum(axis=1)
-        if len(pairs):
-            d = pos[pairs[:, 0]] - pos[pairs[:, 1]]
-            length = np.sqrt((d**2).sum(-1)) + 1e-9
-            pull = d / length[:, None] * (length**2 / k)[:, None]
-            np.add.at(disp, pairs[:, 0], -pull)
-            np.add.at(disp, pairs[:, 1], pull)
+        square = (pos**2).sum(axis=1)
+        d2 = square[:, None] + square[None, :] - 2.0 * (pos @ pos.T)
+        np.maximum(d2, 1e-18, out=d2)
+        f = (k * k) / d2
+        f[diagonal] = 0.0
+        disp = pos * f.sum(axis=1)[:, None] - f @ pos
+        if a is not None:
+            d = pos[a] - pos[b]
+            pull = d * (np.sqrt((d**2).sum(-1)) / k)[:, None]  # attraction d²/k along the link
+            for axis in (0, 1):
+                disp[:, axis] += np.bincount(b, pull[:, axis], minlength=n) - np.bincount(a, pull[:, axis], minlength=n)
         disp -= 0.05 * pos  # gentle gravity keeps unconnected terms on the canvas
         norm = np.sqrt((disp**2).sum(-1)) + 1e-9
         pos += disp / norm[:, None] * np.minimum(norm, temperature)[:, None]
@@ -253,13 +378,23 @@ def _force_layout(n: int, pairs, seed: int, steps: int = 400):
     return pos
 
 
-def _svg(width: float, height: float, label: str, body: list[str], wide: bool = False) -> str:
+def _svg(width: float, height: float, label: str, body: list[str], wide: bool = False, markers: bool = True) -> str:
+    """An SVG element; ``markers`` adds the arrow head (one per page: its id must be unique).
+
+    ``data-search-exclude`` keeps the labels and tooltips out of the search index: they repeat the
+    related lists as run-together text, and at 10,000 terms they added megabytes to the index.
+    """
     cls = "termbook-graph termbook-graph--wide" if wide else "termbook-graph"
-    return (
-        f'<svg class="{cls}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" role="img" aria-label="{html.escape(label, quote=True)}" font-size="{FONT}">'
+    defs = (
         "<defs>"
         '<marker id="tb-arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">'
         '<path d="M0,0 L10,5 L0,10 z" class="tb-arrow"/></marker>'
-        "</defs>" + "".join(body) + "</svg>"
+        "</defs>"
+    )
+    return (
+        f'<svg class="{cls}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+        f'width="{width:.0f}" role="img" aria-label="{html.escape(label, quote=True)}" font-size="{FONT}" data-search-exclude>'
+        + (defs if markers else "")
+        + "".join(body)
+        + "</svg>"
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jinja2
 
+from .graph import SINGLE_PICTURE_MAX
 from .linking import PROSE_FIELDS, LinkedTerm
 from .model import Term
 from .safety import escape_prose, escape_text
@@ -146,6 +147,10 @@ def render_index(terms: list[Term]) -> str:
 
 def render_graph_page(terms: list[Term]) -> str:
     """The whole-glossary graph page; the picture itself is drawn into the slot at HTML time."""
+    if len(terms) > SINGLE_PICTURE_MAX:
+        what = f"All {len(terms)} terms, in one picture per tag; a line joins two terms of a picture when one lists the other as related"
+    else:
+        what = f"All {len(terms)} terms; a line joins two terms when one lists the other as related"
     return "\n".join(
         [
             "---",
@@ -158,7 +163,7 @@ def render_graph_page(terms: list[Term]) -> str:
             "",
             "# Graph of terms",
             "",
-            f"All {len(terms)} terms; a line joins two terms when one lists the other as related (each page also shows the terms it mentions).",
+            f"{what} (each page also shows the terms it mentions).",
             "Click a term to open it; hover for its summary.",
             "",
             '<div class="termbook-graph-slot" data-graph="all"></div>',
