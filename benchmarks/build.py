@@ -713,6 +713,16 @@ def targets(results: list[dict]) -> list[tuple[str, bool, str]]:
     return out
 
 
+def code_version() -> str:
+    """The termbook commit measured (read-only git), and whether files differed from it."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True)
+        status = subprocess.run(["git", "status", "--porcelain", "--", "plugins"], cwd=REPO, capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return commit.stdout.strip() + (" with local changes to plugins/" if status.stdout.strip() else "")
+
+
 def machine() -> dict[str, str]:
     def version(package: str) -> str:
         try:
@@ -739,6 +749,7 @@ def machine() -> dict[str, str]:
         "MkDocs": version("mkdocs"),
         "Material for MkDocs": version("mkdocs-material"),
         "markdown-exec": version("markdown-exec"),
+        "termbook": code_version(),
     }
 
 
@@ -818,7 +829,10 @@ def main() -> None:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
+    before = code_version()
     results = [measure(n, args.repeat, args.keep, progress) for n in sizes]
+    if code_version() != before:
+        progress(f"warning: termbook changed while measuring ({before} -> {code_version()}): rerun for clean numbers")
     print(f"{os.cpu_count()} cores, median of {args.repeat} runs per case; load average "
           + ", ".join(f"{min(r['load']):.1f}-{max(r['load']):.1f} at N={r['n']}" for r in results))
     print(report(results))
