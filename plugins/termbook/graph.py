@@ -348,34 +348,41 @@ def _separate(xy, sizes, steps: int = 300):
 def _force_layout(n: int, pairs, seed: int, steps: int = 400):
     """Fruchterman–Reingold in NumPy: O(n²) per step, for pictures of up to a few hundred terms.
 
-    Repulsion k²/d along each pair's direction sums to ``pos * f.sum(1) - f @ pos`` with
-    f = k²/d², so a step needs n × n arrays of distances only (no n × n × 2 differences).
+    Repulsion k²/d along each pair's direction is (dx, dy) · k²/d², so a step needs n × n arrays
+    only (no n × n × 2 differences). Elementwise NumPy only, no BLAS: a matrix product may round
+    differently on another CPU, and a force layout turns the last bit into a different picture.
     """
     import numpy as np
 
     rng = np.random.default_rng(seed)
     pos = rng.uniform(-1.0, 1.0, size=(n, 2))
+    x, y = pos[:, 0].copy(), pos[:, 1].copy()
     k = 1.0 / math.sqrt(n)
     temperature = 0.1
-    diagonal = np.eye(n, dtype=bool)
+    diagonal = np.arange(n)
     a, b = (pairs[:, 0], pairs[:, 1]) if len(pairs) else (None, None)
     for _ in range(steps):
-        square = (pos**2).sum(axis=1)
-        d2 = square[:, None] + square[None, :] - 2.0 * (pos @ pos.T)
+        dx = x[:, None] - x[None, :]
+        dy = y[:, None] - y[None, :]
+        d2 = dx * dx + dy * dy
+        d2[diagonal, diagonal] = np.inf  # no force of a term on itself
         np.maximum(d2, 1e-18, out=d2)
         f = (k * k) / d2
-        f[diagonal] = 0.0
-        disp = pos * f.sum(axis=1)[:, None] - f @ pos
-        if a is not None:
-            d = pos[a] - pos[b]
-            pull = d * (np.sqrt((d**2).sum(-1)) / k)[:, None]  # attraction d²/k along the link
-            for axis in (0, 1):
-                disp[:, axis] += np.bincount(b, pull[:, axis], minlength=n) - np.bincount(a, pull[:, axis], minlength=n)
-        disp -= 0.05 * pos  # gentle gravity keeps unconnected terms on the canvas
-        norm = np.sqrt((disp**2).sum(-1)) + 1e-9
-        pos += disp / norm[:, None] * np.minimum(norm, temperature)[:, None]
+        disp_x, disp_y = (dx * f).sum(axis=1), (dy * f).sum(axis=1)
+        if a is not None:  # attraction d²/k along each link
+            lx, ly = x[a] - x[b], y[a] - y[b]
+            pull = np.sqrt(lx * lx + ly * ly) / k
+            px, py = lx * pull, ly * pull
+            disp_x += np.bincount(b, px, minlength=n) - np.bincount(a, px, minlength=n)
+            disp_y += np.bincount(b, py, minlength=n) - np.bincount(a, py, minlength=n)
+        disp_x -= 0.05 * x  # gentle gravity keeps unconnected terms on the canvas
+        disp_y -= 0.05 * y
+        norm = np.sqrt(disp_x * disp_x + disp_y * disp_y) + 1e-9
+        step = np.minimum(norm, temperature) / norm
+        x += disp_x * step
+        y += disp_y * step
         temperature *= 0.99
-    return pos
+    return np.stack([x, y], axis=1)
 
 
 def _svg(width: float, height: float, label: str, body: list[str], wide: bool = False, markers: bool = True) -> str:
