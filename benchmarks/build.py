@@ -723,6 +723,17 @@ def code_version() -> str:
     return commit.stdout.strip() + (" with local changes to plugins/" if status.stdout.strip() else "")
 
 
+def code_fingerprint() -> str:
+    """A hash of termbook's sources, to notice an edit made while the benchmark runs."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "plugins" / "termbook").rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.as_posix().encode() + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def machine() -> dict[str, str]:
     def version(package: str) -> str:
         try:
@@ -831,10 +842,10 @@ def main() -> None:
     def progress(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    before = code_version()
+    before = code_fingerprint()
     results = [measure(n, args.repeat, args.keep, progress) for n in sizes]
-    if code_version() != before:
-        progress(f"warning: termbook changed while measuring ({before} -> {code_version()}): rerun for clean numbers")
+    if code_fingerprint() != before:
+        progress("warning: plugins/termbook changed while measuring: rerun for clean numbers")
     print(f"{os.cpu_count()} cores, median of {args.repeat} runs per case; load average "
           + ", ".join(f"{min(r['load']):.1f}-{max(r['load']):.1f} at N={r['n']}" for r in results))
     print(report(results))
