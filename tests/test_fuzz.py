@@ -150,3 +150,41 @@ file_names = st.text(
 def test_arbitrary_file_names_give_problems_not_exceptions(workspace, name, content):
     problems = load_file(workspace, content, name + ".yml")
     assert problems or SLUG_RE.match(name)  # only a valid slug with a valid term is clean
+
+
+# --- the fast reader (libyaml) against the exact one (PyYAML) ----------------------------------------
+# parse_yaml reads a file with libyaml's scanner and keeps that reading only when it found nothing
+# wrong; these check that such a reading is the one PyYAML's own scanner gives, to the last mark.
+
+
+def _agree(text: str) -> bool:
+    from termbook import yaml_source
+
+    if yaml_source._FastLoader is None:
+        pytest.skip("PyYAML without libyaml: only the exact reader exists")
+    fast = yaml_source.fast_reading(text, "t.yml")
+    if fast is None:
+        return False  # not taken: parse_yaml uses the exact reading
+    exact = yaml_source.exact_reading(text, "t.yml")
+    assert not exact[2], f"libyaml accepted what PyYAML refuses: {exact[2][0].format()}"
+    assert repr(fast[0]) == repr(exact[0]) and fast[1] == exact[1]  # repr: NaN is not equal to itself
+    return True
+
+
+def test_fast_reader_agrees_on_every_term_and_corpus_file():
+    root = Path(__file__).resolve().parent.parent
+    paths = [p for p in [*root.glob("terms/*.yml"), *(root / "tests" / "bad_terms").rglob("*.y*ml")] if p.is_file()]
+    accepted = sum(_agree(p.read_text(encoding="utf-8", errors="replace")) for p in paths)
+    assert accepted >= len(list(root.glob("terms/*.yml")))  # every real term takes the fast path
+
+
+@FUZZ
+@given(documents)
+def test_fast_reader_agrees_on_arbitrary_documents(data):
+    _agree(dump(data))
+
+
+@FUZZ
+@given(yaml_like)
+def test_fast_reader_agrees_on_strings_of_yaml_tokens(text):
+    _agree(text)

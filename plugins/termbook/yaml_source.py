@@ -11,6 +11,7 @@ Whatever the text holds, the result is problems with a place, never an exception
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -24,11 +25,40 @@ Path_ = tuple[Any, ...]
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, dict[Path_, tuple[int, int]], list[Problem]]:
-    """Never raises: whatever ``text`` holds, bad input comes back as problems."""
+    """Never raises: whatever ``text`` holds, bad input comes back as problems.
+
+    A well-formed file is read with libyaml's scanner (ten times faster than PyYAML's, same nodes,
+    same marks); anything else is read again by PyYAML's own, whose messages are the ones reported.
+    """
+    if (fast := fast_reading(text, file)) is not None:
+        return fast
+    try:
+        return _parse(text, file, _Loader)
+    except Exception as exc:  # noqa: BLE001 - the contract is "never raises"
+        return None, {}, [Problem(file, f"YAML could not be read: {exc}", expected="valid YAML", hint=_GENERIC_HINT)]
+
+
+def fast_reading(text: str, file: str) -> tuple[Any, dict[Path_, tuple[int, int]], list[Problem]] | None:
+    """The libyaml reading of ``text`` if it found nothing wrong, else None."""
+    if _FastLoader is None or _UNLIKE.search(text):
+        return None
+    try:
+        data, positions, problems = _parse(text, file, _FastLoader)
+    except Exception:  # noqa: BLE001 - any trouble: the exact reading says what it is
+        return None
+    return None if problems else (data, positions, problems)
+
+
+def exact_reading(text: str, file: str) -> tuple[Any, dict[Path_, tuple[int, int]], list[Problem]]:
+    """PyYAML's own reading, whose messages and places are the ones reported."""
+    return _parse(text, file, _Loader)
+
+
+def _parse(text: str, file: str, loader_class) -> tuple[Any, dict[Path_, tuple[int, int]], list[Problem]]:
     positions: dict[Path_, tuple[int, int]] = {}
     loader = None
     try:
-        loader = _Loader(text)  # checks every character already: a NUL or ESC fails here
+        loader = loader_class(text)  # checks every character already: a NUL or ESC fails here
         node = loader.get_single_node()
         if node is None:
             return None, positions, []
@@ -45,8 +75,10 @@ def parse_yaml(text: str, file: str) -> tuple[Any, dict[Path_, tuple[int, int]],
     except _TooDeep as exc:
         return None, positions, [_too_deep(file, exc.mark.line + 1, exc.mark.column + 1)]
     except RecursionError:  # not expected since _TooDeep, but deep recursion must not escape
-        return None, positions, [_too_deep(file, loader.line + 1 if loader is not None else None, None)]
-    except Exception as exc:  # noqa: BLE001 - a constructor fault we did not foresee; the contract is "never raises"
+        return None, positions, [_too_deep(file, getattr(loader, "line", -1) + 1 or None, None)]
+    except Exception as exc:  # noqa: BLE001 - a constructor fault we did not foresee
+        if loader_class is not _Loader:
+            raise
         return None, positions, [Problem(file, f"YAML could not be read: {exc}", expected="valid YAML", hint=_GENERIC_HINT)]
     finally:
         if loader is not None:
@@ -61,8 +93,9 @@ class _TooDeep(Exception):
         self.mark = mark
 
 
-class _Loader(yaml.SafeLoader):
-    """``SafeLoader`` that marks each alias (``*name``) with its own place, and stops deep nesting.
+class _Composing:
+    """Composer steps shared by both loaders: marks each alias (``*name``) with its own place, and
+    stops deep nesting.
 
     PyYAML hands back the anchored node itself for an alias, so the alias could only be found as
     "a node seen twice" and located at its anchor. Here every alias becomes a copy that remembers
@@ -90,6 +123,41 @@ class _Loader(yaml.SafeLoader):
         alias = type(target)(target.tag, target.value, event.start_mark, event.end_mark)
         alias.alias = event.anchor
         return alias
+
+
+class _Loader(_Composing, yaml.SafeLoader):
+    """``yaml.SafeLoader`` (pure Python) with the steps above."""
+
+
+# Text on which the two scanners are known to differ: characters PyYAML refuses (libyaml allows a
+# few of them), byte-order marks, which libyaml takes as text where PyYAML skips them, and tabs,
+# which PyYAML refuses in places libyaml allows (after a plain value, for one).
+_UNLIKE = re.compile(f"{yaml.reader.Reader.NON_PRINTABLE.pattern}|[\ufeff\t]")
+
+try:
+    from yaml._yaml import CParser
+except ImportError:  # PyYAML built without libyaml: every file takes the Python path
+    _FastLoader = None
+else:
+
+    class _FastLoader(_Composing, yaml.composer.Composer, CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """The same composing, constructing and resolving over libyaml's scanner and parser."""
+
+        def __init__(self, stream: str):
+            CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+            yaml.composer.Composer.__init__(self)
+
+        def compose_scalar_node(self, anchor):
+            event = self.peek_event()
+            if event.value == "" and not event.style:  # an empty value: libyaml places it elsewhere
+                raise _NotFast
+            return super().compose_scalar_node(anchor)
+
+
+class _NotFast(Exception):
+    """The fast reading would differ from the exact one here; read exactly."""
 
 
 _GENERIC_HINT = "check the indentation and quoting on this line or the one before"
