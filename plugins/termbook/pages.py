@@ -102,10 +102,26 @@ def load_and_verify(options: Options, progress: Callable[[SnippetResult], None] 
     return build
 
 
-def build_pages(options: Options, progress: Callable[[SnippetResult], None] | None = None) -> GlossaryBuild:
+def build_pages(
+    options: Options,
+    progress: Callable[[SnippetResult], None] | None = None,
+    sink: Callable[[str, str], None] | None = None,
+) -> GlossaryBuild:
+    """Render every page and asset into ``build.pages`` and ``build.assets``.
+
+    With ``sink``, each one is handed to ``sink(path, text)`` as soon as it is rendered instead,
+    and the linked prose of each term is let go once its page is written: a large glossary then
+    never holds all of its Markdown at once.
+    """
     build = load_and_verify(options, progress)
     if build.errors:
         return build
+
+    def put(table: dict[str, str], path: str, text: str) -> None:
+        if sink is None:
+            table[path] = text
+        else:
+            sink(path, text)
     root = options.root.resolve()
     by_slug = {t.slug: t for t in build.terms}
     used_in: dict[str, list[tuple[str, str]]] = {}
@@ -119,12 +135,12 @@ def build_pages(options: Options, progress: Callable[[SnippetResult], None] | No
             result = build.results.get(term.slug)
             figure_urls = []
             for i, figure in enumerate(result.figures if result else [], start=1):
-                build.assets[f"{FIGURES_DIR}/{term.slug}-{i}.svg"] = figure["svg"]
+                put(build.assets, f"{FIGURES_DIR}/{term.slug}-{i}.svg", figure["svg"])
                 figure_urls.append(f"../{FIGURES_DIR}/{term.slug}-{i}.svg")
             notebook = f"{NOTEBOOKS_DIR}/{term.slug}.ipynb"
-            build.assets[notebook] = term_notebook(term, root, options.snippets_dir)
+            put(build.assets, notebook, term_notebook(term, root, options.snippets_dir))
             snippet = present_snippet(relative(term.snippet, root), code, result, figure_urls, f"../{notebook}")
-        build.pages[f"{TERMS_URL_DIR}/{term.slug}.md"] = render_term(
+        page = render_term(
             term,
             by_slug,
             linked=build.linked.get(term.slug),
@@ -133,6 +149,10 @@ def build_pages(options: Options, progress: Callable[[SnippetResult], None] | No
             tutorials=used_in.get(term.slug, []),
             template=options.template,
         )
-    build.pages[f"{TERMS_URL_DIR}/index.md"] = render_index(build.terms)
-    build.pages[GRAPH_PAGE] = render_graph_page(build.terms)
+        put(build.pages, f"{TERMS_URL_DIR}/{term.slug}.md", page)
+        if sink is not None and term.slug in build.linked:
+            build.linked[term.slug].fields.clear()  # the page has it now; the targets stay
+            build.linked[term.slug].faq_answers.clear()
+    put(build.pages, f"{TERMS_URL_DIR}/index.md", render_index(build.terms))
+    put(build.pages, GRAPH_PAGE, render_graph_page(build.terms))
     return build

@@ -17,6 +17,7 @@ from mkdocs.structure.files import File, Files
 
 from .errors import format_report, relative
 from .export import defined_term_jsonld, defined_term_set_jsonld, glossary_json
+from .generated import GeneratedFiles
 from .graph import glossary_svg, neighbourhood_svg
 from .mathml import convert_math
 from .model import json_schema_text
@@ -84,15 +85,17 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             template=(self.root / self.config.template) if self.config.template else None,
             docs_dir=relative(Path(config.docs_dir), self.root),
         )
-        build = build_pages(options)
+        store = GeneratedFiles(self.root / self.config.cache_dir / "generated")
+        generated: list[tuple[str, Path]] = []
+        build = build_pages(options, sink=lambda path, text: generated.append((path, store.put(path, text))))
         if build.errors:
             raise PluginError("termbook: the term files have problems\n" + format_report(build.errors))
         for problem in build.warnings:
             log.warning(problem.format())
         ran = sum(not r.cached for r in build.results.values())
         log.info(f"{len(build.terms)} terms, {len(build.results)} snippets ({ran} run, {len(build.results) - ran} cached)")
-        for path, content in {**build.pages, **build.assets}.items():
-            files.append(File.generated(config, path, content=content))
+        for path, stored in generated:
+            files.append(File.generated(config, path, abs_src_path=str(stored)))
         self.build, self.files = build, files
         self.terms_by_slug = {t.slug: t for t in build.terms}
         self.term_files = {t.slug: files.get_file_from_path(f"{TERMS_URL_DIR}/{t.slug}.md") for t in build.terms}
@@ -105,7 +108,8 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             build.results,
             snippet_paths,
         )
-        files.append(File.generated(config, "terms.json", content=terms_json))
+        files.append(File.generated(config, "terms.json", abs_src_path=str(store.put("terms.json", terms_json))))
+        del terms_json
         self._execute_tutorials(files, config)
         files.append(File.generated(config, "schema/term.schema.json", content=json_schema_text()))
         for uri in (CSS, SHIM):
@@ -186,7 +190,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         if not path.is_file():
             return
         aliases = {self.term_files[t.slug].url: list(t.data.aliases) for t in self.build.terms if t.data.aliases}
-        path.write_text(add_aliases(path.read_text(encoding="utf-8"), aliases), encoding="utf-8")
+        path.write_bytes(add_aliases(path.read_bytes(), aliases))
 
     @staticmethod
     def _absolute(config, url: str) -> str:
