@@ -771,11 +771,23 @@ def report(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def page(results: list[dict], command: str) -> str:
-    info = machine()
+def times(results: list[dict]) -> str:
+    """'3 times' or 'N = 100 and 1,000: 3 times; N = 10,000: once'."""
+    def count(k: int) -> str:
+        return {1: "once", 2: "twice"}.get(k, f"{k} times")
+
+    groups: dict[int, list[str]] = {}
+    for r in results:
+        groups.setdefault(r["repeat"], []).append(f"{r['n']:,}")
+    if len(groups) == 1:
+        return count(next(iter(groups)))
+    return "; ".join(f"N = {' and '.join(ns)}: {count(k)}" for k, ns in groups.items())
+
+
+def page(results: list[dict], command: str, info: dict[str, str] | None = None, date: str | None = None) -> str:
+    info = info or machine()
     sizes = " and ".join(f"{r['n']:,}" for r in results)
     g = results[-1]["glossary"]
-    repeats = sorted({r["repeat"] for r in results})
     lines = [
         "---",
         "title: Performance",
@@ -784,14 +796,14 @@ def page(results: list[dict], command: str) -> str:
         "",
         "# Performance",
         "",
-        f"Measured on {dt.date.today().isoformat()} with `{command}`, for synthetic glossaries of {sizes} terms.",
+        f"Measured on {date or dt.date.today().isoformat()} with `{command}`, for synthetic glossaries of {sizes} terms.",
         "Each term is as long as the real ones (about "
         f"{g['term_file_bytes'] / 1000:.0f} kB of YAML: definition, how it works, example, FAQ, inline and display math), "
         f"with {g['related']:.1f} related terms and {g['aliases']:.1f} aliases on average, mentions of other terms in "
         "its prose, and one small NumPy snippet (a forward/backward pair, two checks, a demo) with its pinned output.",
         "",
         "Every build runs in its own `mkdocs build` process, the five cases one after the other, "
-        f"{' or '.join(map(str, repeats))} times; the table shows the median. *Time* is the wall clock of the build "
+        f"{times(results)}; the table shows the median. *Time* is the wall clock of the build "
         "(interpreter start included), *CPU* the user + system time of the build and of every process it started "
         "(snippet workers included), *peak RSS* the largest resident set of any one process of the build.",
         "The load average of the machine while it ran: "
@@ -822,7 +834,7 @@ def page(results: list[dict], command: str) -> str:
         *[f"- {k}: {v}" for k, v in info.items()],
         "",
         "Regenerate this page with `.venv/bin/python benchmarks/build.py --write-page` "
-        "(add `--large` for 10,000 terms).",
+        "(add `--large` for 10,000 terms), or from saved runs with `--from-json a.json b.json --write-page`.",
         "",
     ]
     return "\n".join(lines)
@@ -837,7 +849,12 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="generate into this directory and keep it (for profiling)")
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
     parser.add_argument("--write-page", action="store_true", help=f"rewrite {PAGE.relative_to(REPO)}")
+    parser.add_argument("--from-json", type=Path, nargs="+", metavar="JSON",
+                        help="measure nothing: report (and with --write-page, write the page) from runs saved with --json")
     args = parser.parse_args()
+    if args.from_json:
+        report_saved(args.from_json, args.write_page)
+        return
     sizes = sorted(set(args.sizes + ([10000] if args.large else [])))
 
     def progress(message: str) -> None:
@@ -850,19 +867,43 @@ def main() -> None:
     print(f"{os.cpu_count()} cores; runs per case, load average: "
           + ", ".join(f"{r['repeat']}, {min(r['load']):.1f}-{max(r['load']):.1f} at N={r['n']}" for r in results))
     print(report(results))
+    command = " ".join(["benchmarks/build.py", *shown_options(sys.argv[1:])])
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine(), "results": results}, indent=1))
+        saved = {"machine": machine(), "date": dt.date.today().isoformat(), "command": command, "results": results}
+        args.json.write_text(json.dumps(saved, indent=1))
     if args.write_page:
-        shown, skip = [], False  # the options that change the numbers, not where files went
-        for arg in sys.argv[1:]:
-            if skip or arg == "--write-page":
-                skip = False
-                continue
-            if arg in ("--json", "--keep"):
-                skip = True
-                continue
-            shown.append(arg)
-        PAGE.write_text(page(results, " ".join(["benchmarks/build.py", *shown])), encoding="utf-8")
+        PAGE.write_text(page(results, command), encoding="utf-8")
+        print(f"wrote {PAGE.relative_to(REPO)}")
+
+
+def shown_options(argv: list[str]) -> list[str]:
+    """The options that change the numbers, not where files went."""
+    shown, skip = [], False
+    for arg in argv:
+        if skip or arg == "--write-page":
+            skip = False
+            continue
+        if arg in ("--json", "--keep"):
+            skip = True
+            continue
+        shown.append(arg)
+    return shown
+
+
+def report_saved(paths: list[Path], write: bool) -> None:
+    """Merge runs saved with ``--json`` (one per size, say: N = 10,000 measured on its own)."""
+    saved = [json.loads(p.read_text()) for p in paths]
+    machines = {json.dumps({k: v for k, v in s["machine"].items()}, sort_keys=True) for s in saved}
+    if len(machines) > 1:
+        print("warning: the runs were made on different machines or code; the page shows the first", file=sys.stderr)
+    by_n = {r["n"]: r for s in saved for r in s["results"]}
+    results = [by_n[n] for n in sorted(by_n)]
+    print(report(results))
+    if write:
+        commands = " and ".join(dict.fromkeys(f"`{s.get('command', 'benchmarks/build.py')}`" for s in saved))
+        dates = sorted({s.get("date", "") for s in saved} - {""})
+        text = page(results, "COMMAND", saved[0]["machine"], " to ".join(dict.fromkeys([dates[0], dates[-1]])) if dates else None)
+        PAGE.write_text(text.replace("`COMMAND`", commands), encoding="utf-8")
         print(f"wrote {PAGE.relative_to(REPO)}")
 
 
