@@ -100,7 +100,7 @@ TUTORIAL_YML = """
 """
 
 
-def _tutorial_project(project, code: str):
+def _tutorial_project(project, code: str, metadata: dict | None = None):
     text = (project.root / "mkdocs.yml").read_text()
     text = text.replace("      jobs: 2\n", "      jobs: 2\n" + TUTORIAL_YML.lstrip("\n"))
     text = text.replace("  - Graph: graph.md\n", "  - Graph: graph.md\n  - Tutorial: tutorials/intro.ipynb\n")
@@ -111,7 +111,7 @@ def _tutorial_project(project, code: str):
     nb = nbformat.v4.new_notebook(
         cells=[
             nbformat.v4.new_markdown_cell("# Intro tutorial\n\nWe use [double](../terms/double.md): $y = 2x$."),
-            nbformat.v4.new_code_cell(code),
+            nbformat.v4.new_code_cell(code, metadata=metadata or {}),
         ]
     )
     nbformat.write(nb, project.root / "docs" / "tutorials" / "intro.ipynb")
@@ -145,6 +145,59 @@ def test_failing_tutorial_fails_the_build_with_a_clear_message(project, caplog):
     with caplog.at_level(logging.ERROR), pytest.raises(Abort):
         project.build()
     assert "docs/tutorials/intro.ipynb: tutorial failed in cell 2: ValueError: the tutorial is broken" in caplog.text
+
+
+FIGURE_CELL = (
+    "import matplotlib\nmatplotlib.use('module://matplotlib_inline.backend_inline')\n"
+    "import matplotlib.pyplot as plt\nplt.plot([0, 1], [1, 0])\nplt.show()\n"
+    "plt.plot([0, 1], [0, 1])\nplt.show()"
+)
+
+
+def test_tutorial_figures_get_the_alt_text_written_in_their_cell(project):
+    alts = ["A line falling from 1 to 0", 'A line rising "from 0 to 1" <steeply>']
+    _tutorial_project(project, FIGURE_CELL, {"termbook": {"alt": alts}})
+    html = (project.build() / "tutorials" / "intro.html").read_text()
+    assert 'alt="A line falling from 1 to 0"' in html
+    assert 'alt="A line rising &quot;from 0 to 1&quot; &lt;steeply&gt;"' in html
+    assert "No description has been provided" not in html
+
+
+def test_tutorial_figure_without_alt_text_is_reported_with_its_cell(project, caplog):
+    _tutorial_project(project, FIGURE_CELL, {"termbook": {"alt": "only one of two"}})
+    with caplog.at_level(logging.WARNING), pytest.raises(Abort):  # a warning: strict builds stop
+        project.build()
+    assert "docs/tutorials/intro.ipynb: cells[1].metadata.termbook.alt: cell 2 draws 2 figures but has 1 alt text" in caplog.text
+
+
+def test_alt_texts_never_label_the_wrong_image():
+    from termbook.tutorials import NBCONVERT_PLACEHOLDER, figure_alt_texts, with_alt_texts
+
+    nb = {"cells": [
+        {"cell_type": "markdown", "source": "![x](y.png)"},
+        {"cell_type": "code", "metadata": {"termbook": {"alt": "first"}}, "outputs": [{"data": {"image/png": "..."}}]},
+        {"cell_type": "code", "metadata": {}, "outputs": [{"data": {"text/plain": "no figure"}}]},
+        {"cell_type": "code", "metadata": {}, "outputs": [{"data": {"image/svg+xml": "<svg/>"}}]},
+    ]}
+    alts, problems = figure_alt_texts(nb, "t.ipynb")
+    assert alts == ["first", None]
+    assert [p.field for p in problems] == ["cells[3].metadata.termbook.alt"]
+    page = f"<img {NBCONVERT_PLACEHOLDER}><img {NBCONVERT_PLACEHOLDER}>"
+    assert with_alt_texts(page, alts) == f'<img alt="first"><img {NBCONVERT_PLACEHOLDER}>'
+    assert with_alt_texts(page + f"<img {NBCONVERT_PLACEHOLDER}>", alts) is None  # a third: do not guess
+
+
+def test_every_tutorial_figure_in_the_site_has_alt_text():
+    from termbook.tutorials import figure_alt_texts
+
+    for path in sorted((ROOT / "site_src" / "tutorials").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for number, cell in enumerate(nb["cells"], start=1):
+            if cell["cell_type"] == "code" and "plt.show()" in "".join(cell["source"]):
+                alt = cell["metadata"].get("termbook", {}).get("alt")
+                count = "".join(cell["source"]).count("plt.show()")
+                assert alt and len([alt] if isinstance(alt, str) else alt) == count, f"{path.name} cell {number}"
+        assert not figure_alt_texts(nb, path.name)[1]  # (the committed notebooks carry no outputs)
 
 
 def test_every_term_notebook_is_valid_nbformat(real_terms):

@@ -6,6 +6,7 @@ ProperDocs). Each hook is a guard, one call and a report.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from .mathml import convert_math
 from .model import json_schema_text
 from .pages import TERMS_URL_DIR, Options, build_pages
 from .search_index import add_aliases
-from .tutorials import execute_tutorial
+from .tutorials import execute_tutorial, figure_alt_texts, with_alt_texts
 
 log = get_plugin_logger(__name__)
 _CODE = re.compile(r'<div class="termbook-code"[^>]*>.*?</pre></div>\s*</div>', re.S)
@@ -64,6 +65,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             return
         self.root = Path(config.config_file_path).resolve().parent
         self.parked: dict[str, list[str]] = {}  # highlighted code set aside during search indexing
+        self.figure_alts: dict[str, list[str | None]] = {}  # alt text of each tutorial figure, by page
         for directory in (self.config.terms_dir, self.config.snippets_dir):
             config.watch.append(str(self.root / directory))  # `mkdocs serve` reloads on change
         config.extra_css.append(CSS)
@@ -126,6 +128,10 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             if problem:
                 problems.append(problem)
                 continue
+            alts, alt_problems = figure_alt_texts(json.loads(executed.read_text(encoding="utf-8")), relative(Path(file.abs_src_path), self.root))
+            for alt_problem in alt_problems:
+                log.warning(alt_problem.format())
+            self.figure_alts[file.src_uri] = alts
             files.remove(file)
             files.append(File.generated(config, file.src_uri, abs_src_path=str(executed)))
         if problems:
@@ -146,6 +152,13 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
 
         html = _CODE.sub(park, html)
         self.parked[page.file.src_uri] = blocks
+        alts = self.figure_alts.get(page.file.src_uri)
+        if alts:
+            labelled = with_alt_texts(html, alts)
+            if labelled is None:
+                log.warning(f"{page.file.src_uri}: its figures and their alt texts do not line up; check for an image without alt text")
+            else:
+                html = labelled
         return html
 
     def _graph(self, match, page) -> str:

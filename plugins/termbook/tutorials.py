@@ -2,6 +2,8 @@
 
 * :func:`read_tutorial` — title and the term slugs a tutorial links to (``../terms/<slug>.md``),
   so term pages can link back.
+* :func:`figure_alt_texts` / :func:`with_alt_texts` — the alt text of each figure, written by the
+  author in the cell's metadata, put where nbconvert leaves a placeholder.
 * :func:`execute_tutorial` — run a notebook top to bottom in a fresh kernel (nbclient) and cache
   the executed copy under ``.cache/termbook/tutorials/``. The cache key covers the notebook, every
   snippet it imports (transitively), the Python and NumPy versions: unlike a cache keyed on the
@@ -16,6 +18,7 @@ import json
 import re
 import sys
 from dataclasses import dataclass
+from html import escape as html_escape
 from pathlib import Path
 
 from .deps import dependencies, direct_dependencies
@@ -104,3 +107,55 @@ def execute_tutorial(path: Path, root: Path, cache_dir: Path, *, timeout: int = 
         )
     atomic_write_text(target, nbformat.writes(nb))
     return target, None
+
+
+# --- alt text of the figures ------------------------------------------------------------------
+# nbconvert gives an output image no alt text but a placeholder; a tutorial's author writes one per
+# figure in the cell's metadata, {"termbook": {"alt": "..."}} (a list for a cell of several figures).
+
+NBCONVERT_PLACEHOLDER = 'alt="No description has been provided for this image"'
+_IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
+
+
+def figure_alt_texts(nb: dict, file: str) -> tuple[list[str | None], list[Problem]]:
+    """The alt text of every image among a notebook's outputs, in page order (None: missing)."""
+    alts: list[str | None] = []
+    problems: list[Problem] = []
+    for number, cell in enumerate(nb.get("cells", []), start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        images = sum(1 for out in cell.get("outputs", []) if any(t in out.get("data", {}) for t in _IMAGE_TYPES))
+        if not images:
+            continue
+        given = (cell.get("metadata", {}).get("termbook") or {}).get("alt")
+        given = [given] if isinstance(given, str) else given if isinstance(given, list) else []
+        texts = [" ".join(a.split()) for a in given if isinstance(a, str) and a.strip()]
+        if len(texts) != images:
+            problems.append(
+                Problem(
+                    file,
+                    f"cell {number} draws {images} figure{'s' if images > 1 else ''} but has "
+                    f"{len(texts) or 'no'} alt text{'s' if len(texts) != 1 else ''}",
+                    field=f"cells[{number - 1}].metadata.termbook.alt",
+                    expected=f"{'a list of ' + str(images) + ' descriptions' if images > 1 else 'a description'} of what the figure shows",
+                    hint='in Jupyter: Property Inspector > Cell Metadata, add {"termbook": {"alt": "..."}}; '
+                    "say what a reader should see, not how it was plotted",
+                    severity="warning",
+                )
+            )
+        alts += (texts + [None] * images)[:images]
+    return alts, problems
+
+
+def with_alt_texts(html: str, alts: list[str | None]) -> str | None:
+    """``html`` with nbconvert's placeholders replaced by ``alts`` in order; None if they do not
+    line up (another image without alt text on the page), so that nothing is mislabelled."""
+    if html.count(NBCONVERT_PLACEHOLDER) != len(alts):
+        return None
+    texts = iter(alts)
+
+    def alt(_match) -> str:
+        text = next(texts)
+        return NBCONVERT_PLACEHOLDER if text is None else f'alt="{html_escape(text, quote=True)}"'
+
+    return re.sub(re.escape(NBCONVERT_PLACEHOLDER), alt, html)
