@@ -798,7 +798,7 @@ def times(results: list[dict]) -> str:
     return "; ".join(f"N = {' and '.join(ns)}: {count(k)}" for k, ns in groups.items())
 
 
-def page(results: list[dict], command: str, info: dict[str, str] | None = None, date: str | None = None) -> str:
+def page(results: list[dict], commands: list[str], info: dict[str, str] | None = None, date: str | None = None) -> str:
     info = info or machine()
     ns = [f"{r['n']:,}" for r in results]
     sizes = ", ".join(ns[:-1]) + f" and {ns[-1]}" if len(ns) > 1 else ns[0]
@@ -811,7 +811,8 @@ def page(results: list[dict], command: str, info: dict[str, str] | None = None, 
         "",
         "# Performance",
         "",
-        f"Measured on {date or dt.date.today().isoformat()} with `{command}`, for synthetic glossaries of {sizes} terms.",
+        f"Measured on {date or dt.date.today().isoformat()} with {' and '.join(f'`{c}`' for c in commands)}, "
+        f"for synthetic glossaries of {sizes} terms.",
         "Each term is as long as the real ones (about "
         f"{g['term_file_bytes'] / 1000:.0f} kB of YAML: definition, how it works, example, FAQ, inline and display math), "
         f"with {g['related']:.1f} related terms and {g['aliases']:.1f} aliases on average, mentions of other terms in "
@@ -888,7 +889,7 @@ def main() -> None:
         saved = {"machine": machine(), "date": dt.date.today().isoformat(), "command": command, "results": results}
         args.json.write_text(json.dumps(saved, indent=1))
     if args.write_page:
-        PAGE.write_text(page(results, command), encoding="utf-8")
+        PAGE.write_text(page(results, [command]), encoding="utf-8")
         print(f"wrote {PAGE.relative_to(REPO)}")
 
 
@@ -909,17 +910,17 @@ def shown_options(argv: list[str]) -> list[str]:
 def report_saved(paths: list[Path], write: bool) -> None:
     """Merge runs saved with ``--json`` (one per size, say: N = 10,000 measured on its own)."""
     saved = [json.loads(p.read_text()) for p in paths]
-    machines = {json.dumps({k: v for k, v in s["machine"].items()}, sort_keys=True) for s in saved}
+    machines = {json.dumps(s["machine"], sort_keys=True) for s in saved}
     if len(machines) > 1:
         print("warning: the runs were made on different machines or code; the page shows the first", file=sys.stderr)
     by_n = {r["n"]: r for s in saved for r in s["results"]}
     results = [by_n[n] for n in sorted(by_n)]
     print(report(results))
     if write:
-        commands = " and ".join(dict.fromkeys(f"`{s.get('command', 'benchmarks/build.py')}`" for s in saved))
+        commands = list(dict.fromkeys(s.get("command", "benchmarks/build.py") for s in saved))
         dates = sorted({s.get("date", "") for s in saved} - {""})
-        text = page(results, "COMMAND", saved[0]["machine"], " to ".join(dict.fromkeys([dates[0], dates[-1]])) if dates else None)
-        PAGE.write_text(text.replace("`COMMAND`", commands), encoding="utf-8")
+        date = " to ".join(dict.fromkeys([dates[0], dates[-1]])) if dates else None
+        PAGE.write_text(page(results, commands, saved[0]["machine"], date), encoding="utf-8")
         print(f"wrote {PAGE.relative_to(REPO)}")
 
 
