@@ -519,7 +519,7 @@ def generate(n: int, root: Path, seed: int = 0) -> list[Spec]:
     from termbook.mathml import tex_to_mathml
 
     for template in INLINE_MATH + DISPLAY_MATH:  # every formula must convert, or strict builds fail
-        tex_to_mathml(template.format(a=12, b=3))
+        tex_to_mathml(template.format(a=12, b=3))  # (MathML, removals)
     specs = plan(n, seed)
     by_slug = {s.slug: s for s in specs}
     (root / "terms").mkdir(parents=True)

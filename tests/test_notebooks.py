@@ -31,7 +31,7 @@ def test_figures_are_captured_as_svg_with_alt_text(project):
     project.add_snippet("double", FIGURE_SNIPPET, GOOD_OUTPUT)
     site = project.build()
     html = (site / "terms" / "double.html").read_text()
-    assert '<img alt="A straight line of slope two" src="../figures/double-1.svg" />' in html
+    assert '<img alt="A straight line of slope two" src="../figures/double-1.svg">' in html
     assert "<figcaption>A straight line of slope two</figcaption>" in html
     svg = (site / "figures" / "double-1.svg").read_text()
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg
@@ -86,7 +86,7 @@ def test_notebook_is_offered_on_the_page(project):
     project.add_snippet("double", GOOD_SNIPPET, GOOD_OUTPUT)
     site = project.build()
     html = (site / "terms" / "double.html").read_text()
-    assert '<a class="termbook-notebook" download href="../notebooks/double.ipynb">Download as notebook</a>' in html
+    assert '<a class="termbook-notebook" download="" href="../notebooks/double.ipynb">Download as notebook</a>' in html
     nbformat.validate(nbformat.read(site / "notebooks" / "double.ipynb", as_version=4))
 
 

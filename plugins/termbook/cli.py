@@ -82,7 +82,7 @@ def _check(root: Path, args) -> int:
     started = time.perf_counter()
     progress = _Progress(sys.stderr)
     options = Options(
-        root=root, run_snippets=not args.no_run, force=args.force, jobs=args.jobs, only=frozenset(args.term)
+        root=root, run_snippets=not args.no_run, force=args.force, jobs=args.jobs, only=frozenset(args.term), audit_html=True
     )
     build = load_and_verify(options, progress=progress.step if not args.no_run else None)
     progress.finish()

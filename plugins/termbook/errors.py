@@ -89,6 +89,14 @@ def format_report(problems: Iterable[Problem]) -> str:
     return f"{body}\n{', '.join(counts) or 'no problems'}" if body else "no problems"
 
 
+def dotted(path: tuple) -> str:
+    """A place in a term file as a reader writes it: ``("faq", 0, "a")`` → ``faq[0].a``."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A ``did you mean 'x'?`` hint, or None when nothing is close."""
     close = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)

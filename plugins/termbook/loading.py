@@ -14,7 +14,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import Problem, did_you_mean, relative
+from .errors import Problem, did_you_mean, dotted, relative
+from .safety import describe_character, invisible_characters
 from .model import FIELDS, SLUG_RE, SUMMARY_MAX, Term, TermData, module_name, slugify
 from .yaml_source import KEY, parse_yaml
 
@@ -29,7 +30,48 @@ def load_glossary(root: Path, terms_dir: str = "terms", snippets_dir: str = "sni
     # a related slug whose file exists but has its own problems is not "unknown": that file's
     # problems are reported, and repeating them as "create terms/x.yml" would mislead
     present = {path.stem for path in _term_files(root / terms_dir)}
-    return terms, problems + check_glossary(terms, root, present=present)
+    return terms, problems + check_glossary(terms, root, present=present) + check_snippet_sources(root / snippets_dir, root)
+
+
+def invisible_problems(text: str, file: str, positions: dict | None = None) -> list[Problem]:
+    """A located error for every invisible or direction-changing character in ``text``."""
+    starts = sorted((pos[0], dotted(path)) for path, pos in (positions or {}).items() if path and path[-1] != KEY)
+    problems = []
+    for line, column, char in invisible_characters(text):
+        field = None
+        for start, name in starts:
+            if start > line:
+                break
+            field = name
+        problems.append(
+            Problem(
+                file,
+                f"contains the invisible character {describe_character(char)}",
+                line=line,
+                column=column,
+                field=field,
+                expected="visible text: no direction controls, zero-width or other format characters",
+                hint="delete it: it changes how the text is shown without being seen (\"Trojan Source\", "
+                "CVE-2021-42574); an editor's 'show invisibles' or `grep -nP '\\p{Cf}'` finds it",
+            )
+        )
+    return problems
+
+
+def check_snippet_sources(snippets_dir: Path, root: Path) -> list[Problem]:
+    """Invisible characters in any snippet (``.py``) or pinned output (``.out``): they run and are published."""
+    if not snippets_dir.is_dir():
+        return []
+    problems: list[Problem] = []
+    for path in sorted(snippets_dir.rglob("*")):
+        if path.suffix not in (".py", ".out") or not path.is_file() or "__pycache__" in path.parts:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # the runner reports unreadable snippets where they are used
+        problems += invisible_problems(text, relative(path, root))
+    return problems
 
 
 def load_terms(terms_dir: Path, root: Path, snippets_dir: str = "snippets") -> tuple[list[Term], list[Problem]]:
@@ -131,8 +173,9 @@ def load_term(path: Path, root: Path, snippets_dir: str = "snippets") -> tuple[T
         ]
     text = text.removeprefix("\ufeff")
     data, positions, yaml_problems = parse_yaml(text, file)
-    if yaml_problems:
-        return None, problems + yaml_problems
+    hidden = invisible_problems(text, file, positions)
+    if yaml_problems or hidden:
+        return None, problems + hidden + yaml_problems
     if data is None:
         return None, problems + [
             Problem(file, "file is empty", expected="a mapping with at least term, summary and definition", hint="run `termbook new` for a template")
@@ -226,7 +269,7 @@ def _translate(err: dict[str, Any], file: str, positions, data) -> Problem:
     kind = err["type"]
     value = err.get("input")
     ctx = err.get("ctx") or {}
-    dotted = _dotted(loc)
+    where = dotted(loc)
     line, col = _position(positions, loc)
     message, expected, hint = err["msg"], None, None
 
@@ -268,7 +311,7 @@ def _translate(err: dict[str, Any], file: str, positions, data) -> Problem:
         expected = err["msg"].replace("Input should be", "a number").strip()
         hint = _RANGE_HINTS.get(loc[-1] if loc else "", "use a number in the expected range")
     return Problem(
-        file, message, line=line, column=col, field=dotted or None, expected=expected, hint=hint or _FORMAT_HINT
+        file, message, line=line, column=col, field=where or None, expected=expected, hint=hint or _FORMAT_HINT
     )
 
 
@@ -390,13 +433,6 @@ def _position(positions, loc: tuple) -> tuple[int | None, int | None]:
         if not loc:
             return None, None
         loc = loc[:-1]
-
-
-def _dotted(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
 
 
 def _kind(value: Any) -> str:

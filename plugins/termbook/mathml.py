@@ -5,38 +5,66 @@ them as ``<span class="arithmatex">\\(...\\)</span>`` / ``<div class="arithmatex
 :func:`convert_math` replaces those with MathML (rendered natively by every current browser).
 The LaTeX is kept as ``alttext`` for assistive technology; the MkDocs plugin converts after the
 search index has read the page, so search results show the LaTeX as written.
+
+Every formula's MathML passes the MathML allow-list of :mod:`termbook.sanitizing`: LaTeX such as
+``\\href{javascript:...}{x}`` becomes a MathML element with an ``href``, which the allow-list
+removes; :func:`convert_math` then shows that formula's LaTeX as code and reports it.
 """
 
 from __future__ import annotations
 
+import enum
 import html
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from latex2mathml.converter import convert
+
+from .sanitizing import MATHML, Removal, sanitize
 
 _INLINE = re.compile(r'<span class="arithmatex">\\\((.*?)\\\)</span>', re.S)
 _BLOCK = re.compile(r'<div class="arithmatex">\\\[(.*?)\\\]</div>', re.S)
 
 
+class MathIssueKind(enum.Enum):
+    FAILED = "failed"  # latex2mathml could not convert it; the LaTeX is shown as code
+    UNSAFE = "unsafe"  # converted, and the allow-list removed something from the MathML
+
+
+@dataclass(frozen=True)
+class MathIssue:
+    tex: str
+    kind: MathIssueKind
+    removals: tuple[Removal, ...] = ()
+
+
 @lru_cache(maxsize=65536)
-def tex_to_mathml(tex: str, display: str = "inline") -> str:
-    """MathML for one formula; raises ``Exception`` subclasses from latex2mathml on bad input."""
+def tex_to_mathml(tex: str, display: str = "inline") -> tuple[str, tuple[Removal, ...]]:
+    """Sanitised MathML for one formula and what the allow-list removed from it.
+
+    Raises ``Exception`` subclasses from latex2mathml on bad input.
+    """
     mathml = convert(tex, display=display)
     alt = html.escape(tex, quote=True)
-    return mathml.replace("<math ", f'<math data-search-exclude alttext="{alt}" ', 1)
+    mathml = mathml.replace("<math ", f'<math data-search-exclude alttext="{alt}" ', 1)
+    clean, removals = sanitize(mathml, MATHML)
+    return clean, tuple(removals)
 
 
-def convert_math(page_html: str) -> tuple[str, list[str]]:
-    """Replace arithmatex placeholders with MathML; return the HTML and the formulas that failed."""
-    failed: list[str] = []
+def convert_math(page_html: str) -> tuple[str, list[MathIssue]]:
+    """Replace arithmatex placeholders with MathML; return the HTML and the formulas with issues."""
+    issues: list[MathIssue] = []
 
     def replace(match: re.Match, display: str) -> str:
         tex = html.unescape(match.group(1)).strip()
         try:
-            mathml = tex_to_mathml(tex, display)
+            mathml, removals = tex_to_mathml(tex, display)
         except Exception:  # latex2mathml raises many types; keep the source visible instead
-            failed.append(tex)
+            issues.append(MathIssue(tex, MathIssueKind.FAILED))
+            return f'<code class="termbook-tex-error">{html.escape(tex)}</code>'
+        if removals:  # publish the LaTeX as text: the reader sees what was written, nothing runs
+            issues.append(MathIssue(tex, MathIssueKind.UNSAFE, removals))
             return f'<code class="termbook-tex-error">{html.escape(tex)}</code>'
         if display == "block":
             return f'<div class="termbook-math">{mathml}</div>'
@@ -44,4 +72,4 @@ def convert_math(page_html: str) -> tuple[str, list[str]]:
 
     out = _BLOCK.sub(lambda m: replace(m, "block"), page_html)
     out = _INLINE.sub(lambda m: replace(m, "inline"), out)
-    return out, failed
+    return out, issues

@@ -10,11 +10,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .auditing import audit_pages
 from .cache import Cache
 from .errors import Problem, relative
 from .graph import Edge, edges, health
 from .linking import Linker, LinkedTerm, backlinks, link_term, referenced_by
 from .loading import load_glossary
+from .markdown_html import MarkdownProfile
 from .model import Term
 from .notebooks import term_notebook
 from .tutorials import find_tutorials
@@ -42,6 +44,7 @@ class Options:
     template: Path | None = None
     only: frozenset[str] = frozenset()  # verify only these slugs (all are still validated)
     docs_dir: str = "site_src"  # where tutorials/*.ipynb are found
+    audit_html: bool = False  # render every term page as HTML and report what the sanitiser would remove
 
 
 @dataclass
@@ -90,6 +93,8 @@ def load_and_verify(options: Options, progress: Callable[[SnippetResult], None] 
     build.graph = edges(terms, prose_targets)
     build.incoming = backlinks(terms, prose_targets)
     build.problems += health(terms, build.graph, root)
+    if options.audit_html:
+        build.problems += audit_glossary(build, options)
     if build.errors or not options.run_snippets:
         return build
     cache = Cache(root / options.cache_dir, enabled=options.use_cache)
@@ -100,6 +105,26 @@ def load_and_verify(options: Options, progress: Callable[[SnippetResult], None] 
         )
     build.problems += [r.problem() for r in build.results.values() if not r.verified]
     return build
+
+
+def audit_glossary(build: GlossaryBuild, options: Options) -> list[Problem]:
+    """What the sanitiser would remove from each term page, as ``termbook check`` reports it.
+
+    (A build sanitises the HTML that MkDocs makes of the page instead; see the plugin.)
+    """
+    root = options.root.resolve()
+    by_slug = {t.slug: t for t in build.terms}
+    pages = {
+        term.slug: render_term(
+            term,
+            by_slug,
+            linked=build.linked.get(term.slug),
+            referenced_by=referenced_by(term, build.incoming),
+            template=options.template,
+        )
+        for term in build.terms
+    }
+    return audit_pages(build.terms, pages, root, MarkdownProfile.from_mkdocs_yml(root / "mkdocs.yml"))
 
 
 def build_pages(

@@ -16,20 +16,23 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
+from .auditing import Source, removal_problems
+from .csp import content_security_policy
 from .errors import format_report, relative
 from .export import defined_term_jsonld, defined_term_set_jsonld, glossary_json
 from .generated import GeneratedFiles
 from .graph import glossary_svg, neighbourhood_svg
-from .mathml import convert_math
+from .mathml import MathIssueKind, convert_math
 from .model import json_schema_text
 from .pages import TERMS_URL_DIR, Options, build_pages
+from .sanitizing import sanitize
 from .search_index import add_aliases
 from .tutorials import execute_tutorial, figure_alt_texts, with_alt_texts
 
 log = get_plugin_logger(__name__)
 _CODE = re.compile(r'<div class="termbook-code"[^>]*>.*?</pre></div>\s*</div>', re.S)
 _CODE_SLOT = re.compile(r'<div class="termbook-code-slot" data-n="(\d+)"></div>')
-_SLOT = re.compile(r'<div class="termbook-graph-slot" data-(?:slug="(?P<slug>[a-z0-9-]+)"|graph="(?P<all>all)")></div>')
+_SLOT = re.compile(r'<div class="termbook-graph-slot(?P<all> termbook-graph-all)?"></div>')
 
 
 class TermbookConfig(Config):
@@ -51,14 +54,22 @@ class TermbookConfig(Config):
     """A Jinja template for term pages, relative to mkdocs.yml; default: the packaged one."""
     execute_tutorials = c.Type(bool, default=True)
     """Run tutorials/*.ipynb (cached) and hand the executed copies to mkdocs-jupyter."""
+    content_security_policy = c.Type(bool, default=True)
+    """Put a Content-Security-Policy in every built page (not under `mkdocs serve`, whose reload script is inline)."""
 
 
 ASSETS = Path(__file__).parent / "assets"
 CSS = "assets/termbook/termbook.css"
 SHIM = "assets/termbook/iframe-worker-shim.js"
+NO_MATHJAX = "assets/termbook/no-mathjax.js"
 
 
 class TermbookPlugin(BasePlugin[TermbookConfig]):
+    serving = False
+
+    def on_startup(self, *, command, dirty) -> None:
+        self.serving = command == "serve"
+
     @event_priority(-100)  # after Material's offline plugin, whose CDN shim we replace
     def on_config(self, config):
         if not self.config.enabled:
@@ -114,7 +125,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         del terms_json
         self._execute_tutorials(files, config)
         files.append(File.generated(config, "schema/term.schema.json", content=json_schema_text()))
-        for uri in (CSS, SHIM):
+        for uri in (CSS, SHIM, NO_MATHJAX):
             files.append(File.generated(config, uri, abs_src_path=str(ASSETS / Path(uri).name)))
         return files
 
@@ -144,6 +155,10 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         # index (data-search-exclude); set it aside and put it back in on_post_page.
         if not self.config.enabled:
             return html
+        if page.file.src_uri.endswith(".md"):  # every Markdown page; notebooks are the maintainers' HTML
+            html, removals = sanitize(html)
+            for problem in removal_problems(removals, self._source(page)):
+                log.warning(problem.format())
         blocks = []
 
         def park(match) -> str:
@@ -161,6 +176,20 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
                 html = labelled
         return html
 
+    def _term_of(self, page) -> str | None:
+        src = page.file.src_uri
+        prefix = f"{TERMS_URL_DIR}/"
+        slug = src[len(prefix) : -3] if src.startswith(prefix) and src.endswith(".md") else None
+        return slug if slug in self.terms_by_slug else None
+
+    def _source(self, page) -> Source:
+        """Where a problem found in ``page``'s HTML is reported: its term file, or the page."""
+        slug = self._term_of(page)
+        if slug is None:
+            return Source(page.file.src_uri)
+        term = self.terms_by_slug[slug]
+        return Source.of_term(term, relative(term.path, self.root))
+
     def _graph(self, match, page) -> str:
         def url_for(slug: str) -> str:
             return self.term_files[slug].url_relative_to(page.file)
@@ -168,7 +197,10 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         terms = self.terms_by_slug
         if match.group("all"):
             return glossary_svg(self.build.terms, self.build.graph, url_for)
-        term = terms[match.group("slug")]
+        slug = self._term_of(page)
+        if slug is None:
+            return ""
+        term = terms[slug]
         outgoing = [terms[s] for s in self.build.outgoing(term.slug)]
         return neighbourhood_svg(term, outgoing, self.build.incoming.get(term.slug, []), url_for)
 
@@ -177,12 +209,21 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         # it indexes the LaTeX as written and does not have to walk thousands of SVG/MathML tags.
         if not self.config.enabled:
             return output
+        if self.config.content_security_policy and not self.serving:
+            # first, while the content is still as the template inserted it: only the template's scripts are hashed
+            # (a notebook's own scripts are the maintainers' and are allowed with the template's)
+            content = page.content if page.file.src_uri.endswith(".md") else ""
+            output = content_security_policy(output, content or "")
         blocks = self.parked.pop(page.file.src_uri, [])
         output = _CODE_SLOT.sub(lambda m: blocks[int(m.group(1))], output)
-        output, failed = convert_math(output)
-        for tex in failed:
-            log.warning(f"{page.file.src_uri}: cannot convert formula to MathML: {tex}")
-        output = _SLOT.sub(lambda m: self._graph(m, page), output)
+        output, issues = convert_math(output)
+        for issue in issues:
+            if issue.kind is MathIssueKind.FAILED:
+                log.warning(f"{page.file.src_uri}: cannot convert formula to MathML: {issue.tex}")
+            else:
+                for problem in removal_problems(list(issue.removals), self._source(page), in_math=True):
+                    log.warning(problem.format())
+        output = _SLOT.sub(lambda m: self._graph(m, page), output, count=1)
         src = page.file.src_uri
         set_url = self._absolute(config, self.files.get_file_from_path(f"{TERMS_URL_DIR}/index.md").url)
         name = f"{config.site_name} glossary"

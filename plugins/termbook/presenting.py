@@ -47,8 +47,9 @@ def present_snippet(
     notebook_url: str | None = None,
 ) -> SnippetView:
     """Markdown for the snippet, its output and figures (when it ran), its badge and downloads."""
-    # the code stays out of the search index: its identifiers would outrank the prose
-    code_block = ['<div class="termbook-code" data-search-exclude="true" markdown>', "", fence(code, "python", f'title="{path}"'), "", "</div>"]
+    # the code stays out of the search index (the plugin sets it aside while the page is indexed):
+    # its identifiers would outrank the prose
+    code_block = ['<div class="termbook-code" markdown>', "", fence(code, "python", f'title="{path}"'), "", "</div>"]
     parts = [badge(result), "", *code_block, ""]
     if notebook_url:
         parts += [f"[Download as notebook]({notebook_url}){{ .termbook-notebook download }}", ""]

@@ -166,7 +166,7 @@ def render_graph_page(terms: list[Term]) -> str:
             f"{what} (each page also shows the terms it mentions).",
             "Click a term to open it; hover for its summary.",
             "",
-            '<div class="termbook-graph-slot" data-graph="all"></div>',
+            '<div class="termbook-graph-slot termbook-graph-all"></div>',
             "",
         ]
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 
 _VERBATIM = re.compile(
     r"""
@@ -49,3 +50,28 @@ def unsafe_link_target(target: str, image: bool) -> str | None:
     if match and match.group(1).lower() not in SAFE_SCHEMES:
         return f"'{match.group(1)}:' links are not allowed (only http, https and mailto)"
     return None
+
+
+# Format characters (Unicode category Cf: bidirectional controls, zero-width characters, invisible
+# operators, tag characters) and the line and paragraph separators. They change how text is shown
+# or read without being seen ("Trojan Source", CVE-2021-42574); a glossary has no use for them.
+INVISIBLE = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
+
+
+def invisible_characters(text: str) -> list[tuple[int, int, str]]:
+    """``(line, column, character)`` of every invisible or direction-changing character, 1-based."""
+    found = []
+    for match in INVISIBLE.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        found.append((line, column, match.group()))
+    return found
+
+
+def describe_character(char: str) -> str:
+    """'U+202E RIGHT-TO-LEFT OVERRIDE'."""
+    return f"U+{ord(char):04X} {unicodedata.name(char, 'unnamed character')}"

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem
+from .errors import Problem, dotted
 
 KEY = "<key>"  # marker in a position path for the key rather than the value
 
@@ -185,7 +185,7 @@ def _walk(node, path: Path_, positions, file: str, loader) -> list[Problem]:
                         "YAML merge keys (<<) are not allowed in term files",
                         line=key_node.start_mark.line + 1,
                         column=key_node.start_mark.column + 1,
-                        field=_dotted(path) or None,
+                        field=dotted(path) or None,
                         hint="write the fields out in full",
                     )
                 )
@@ -206,7 +206,7 @@ def _walk(node, path: Path_, positions, file: str, loader) -> list[Problem]:
                         f"duplicate key '{key}' (first on line {keys_seen[key]})",
                         line=line,
                         column=col,
-                        field=_dotted(child),
+                        field=dotted(child),
                         expected="each key once",
                         hint="remove one of the two, or merge them",
                     )
@@ -244,7 +244,7 @@ def _alias_problem(file: str, path: Path_, line: int, col: int) -> Problem:
         "YAML anchors and aliases (&name / *name) are not allowed in term files",
         line=line,
         column=col,
-        field=_dotted(path) or None,
+        field=dotted(path) or None,
         expected="plain values",
         hint="write the value out in full",
     )
@@ -270,7 +270,7 @@ def _construct_scalar(node: yaml.ScalarNode, path: Path_, file: str, loader) -> 
                 f"'{_short(node.value)}' cannot be read as a YAML {kind} ({exc})",
                 line=line,
                 column=col,
-                field=_dotted(path) or None,
+                field=dotted(path) or None,
                 expected="a valid value",
                 hint="put the value in quotes to keep it as text" if node.style is None else "remove the '!!' tag",
             )
@@ -293,7 +293,7 @@ def _not_a_field_name(key_node, path: Path_, file: str) -> Problem:
         message,
         line=key_node.start_mark.line + 1,
         column=key_node.start_mark.column + 1,
-        field=_dotted(path) or None,
+        field=dotted(path) or None,
         expected="a field name (text)",
         hint=hint,
     )
@@ -342,10 +342,3 @@ def _from_marked(exc: yaml.MarkedYAMLError, file: str) -> Problem:
         expected="valid YAML",
         hint=hint,
     )
-
-
-def _dotted(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out

@@ -1,0 +1,1 @@
+/* termbook renders formulas as MathML at build time; mkdocs-jupyter loads this instead of MathJax. */

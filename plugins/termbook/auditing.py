@@ -1,0 +1,145 @@
+"""What the sanitiser removed, as problems located in the term file that caused them.
+
+The sanitiser (:mod:`termbook.sanitizing`) works on HTML, where the term file's lines are gone.
+:func:`removal_problems` finds each removed construct in the term's source — the attribute name
+(``onclick=``), the URL's scheme (``javascript:``), the tag — and names the line and the field
+whose value holds that line. The MkDocs plugin and ``termbook check`` both call it, so a build and
+a check report the same words at the same place.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Problem, dotted, relative
+from .markdown_html import MarkdownProfile, to_html
+from .mathml import MathIssueKind, convert_math
+from .model import Term
+from .sanitizing import Removal, RemovalKind, sanitize
+
+EXPECTED = "Markdown and LaTeX that become plain HTML: no HTML attributes, event handlers, scripts, styles, or links other than http(s), mailto and relative"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A term file's text and where each value of it starts, for locating what HTML came from."""
+
+    file: str
+    lines: tuple[str, ...] = ()
+    starts: tuple[tuple[int, str], ...] = ()  # (first line, field) sorted by line
+
+    @classmethod
+    def of_term(cls, term: Term, file: str) -> Source:
+        try:
+            text = term.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return cls(file)
+        starts = sorted(
+            (line, dotted(path))
+            for path, (line, _col) in term.positions.items()
+            if path and isinstance(path[-1], (str, int)) and path[-1] != "<key>" and line is not None
+        )
+        return cls(file, tuple(text.splitlines()), tuple(starts))
+
+    def find(self, patterns: list[str]) -> tuple[int | None, int | None, str | None]:
+        """(line, column, field) of the first pattern found, tried in order."""
+        for pattern in patterns:
+            regex = re.compile(pattern, re.I)
+            for number, line in enumerate(self.lines, start=1):
+                match = regex.search(line)
+                if match and not line.lstrip().startswith("#"):
+                    return number, match.start() + 1, self.field_at(number)
+        return None, None, None
+
+    def field_at(self, line: int) -> str | None:
+        best = None
+        for start, name in self.starts:
+            if start > line:
+                break
+            if best is None or start >= best[0]:
+                best = (start, name)
+        return best[1] if best else None
+
+
+def removal_problems(removals: list[Removal], source: Source, *, in_math: bool = False) -> list[Problem]:
+    """One located error per removed construct (each distinct construct once)."""
+    problems: list[Problem] = []
+    seen: set[Removal] = set()
+    for removal in removals:
+        if removal in seen:
+            continue
+        seen.add(removal)
+        line, column, field = source.find(_patterns(removal))
+        where = "" if line else " (somewhere in this file's text)"
+        problems.append(
+            Problem(
+                source.file,
+                f"would publish {removal.describe()}{where}; termbook removes it",
+                line=line,
+                column=column,
+                field=field,
+                expected=EXPECTED,
+                hint=_hint(removal, in_math),
+            )
+        )
+    return problems
+
+
+def _patterns(removal: Removal) -> list[str]:
+    tag = re.escape(removal.tag)
+    if removal.kind is RemovalKind.URL and removal.value:
+        scheme = removal.value.split(":", 1)[0].strip()
+        return [re.escape(scheme) + r"\s*:", re.escape(removal.value[:20])]
+    if removal.kind in (RemovalKind.ATTRIBUTE, RemovalKind.STYLE) and removal.attribute:
+        name = re.escape(removal.attribute)
+        patterns = [r"\{[^}]*\b" + name + r"\s*=", r"\b" + name + r"\s*="]
+        if removal.kind is RemovalKind.STYLE and removal.value:
+            patterns.append(re.escape(removal.value) + r"\s*:")
+        if removal.value:
+            patterns.append(re.escape(removal.value[:20]))
+        return patterns + [r"\{[:\s][^}]*\}"]
+    return [r"<\s*/?\s*" + tag + r"\b", r"\b" + tag + r"\b"]
+
+
+def _hint(removal: Removal, in_math: bool) -> str:
+    if in_math and removal.kind is RemovalKind.URL:
+        return "\\href and \\url do not become links inside formulas; put the link in the text next to the formula"
+    if removal.kind is RemovalKind.URL:
+        return "links may point to http(s):// or mailto: addresses or to a relative path"
+    if removal.kind is RemovalKind.ATTRIBUTE and (removal.attribute or "").startswith("on"):
+        return "event handlers run scripts; delete the '{ ... }' attribute list that sets it"
+    if removal.kind in (RemovalKind.ATTRIBUTE, RemovalKind.STYLE):
+        return "term text may not set HTML attributes or styles; delete the '{ ... }' attribute list"
+    return "term text is Markdown: write it without HTML elements"
+
+
+def audit_pages(terms: list[Term], pages: dict[str, str], root: Path, profile: MarkdownProfile) -> list[Problem]:
+    """Render each term page's Markdown as the site would and report what the sanitiser removes.
+
+    ``pages`` maps a slug to its page's Markdown. This is what ``termbook check`` runs; a build
+    sanitises the HTML MkDocs produced instead and reports through the same
+    :func:`removal_problems`, so both say the same.
+    """
+    renderer = profile.renderer()
+    problems: list[Problem] = []
+    for term in terms:
+        page = pages.get(term.slug)
+        if page is None:
+            continue
+        html, removals = sanitize(to_html(renderer, _without_front_matter(page)))
+        _, issues = convert_math(html)
+        unsafe_math = [r for issue in issues if issue.kind is MathIssueKind.UNSAFE for r in issue.removals]
+        if removals or unsafe_math:
+            source = Source.of_term(term, relative(term.path, root))
+            problems += removal_problems(removals, source) + removal_problems(unsafe_math, source, in_math=True)
+    return problems
+
+
+def _without_front_matter(page: str) -> str:
+    if page.startswith("---\n"):
+        end = page.find("\n---\n", 4)
+        if end != -1:
+            return page[end + 5 :]
+    return page
