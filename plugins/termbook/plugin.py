@@ -214,6 +214,9 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             # (a notebook's own scripts are the maintainers' and are allowed with the template's)
             content = page.content if page.file.src_uri.endswith(".md") else ""
             output = content_security_policy(output, content or "")
+        # the theme's search "share" link is a javascript: URL (the policy would refuse it anyway);
+        # it copies the search link by its click handler, which needs no href
+        output = output.replace(' href="javascript:void(0)"', "", 1)
         blocks = self.parked.pop(page.file.src_uri, [])
         output = _CODE_SLOT.sub(lambda m: blocks[int(m.group(1))], output)
         output, issues = convert_math(output)
@@ -235,6 +238,14 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         else:
             return output
         return output.replace("</head>", f'<script type="application/ld+json">{data}</script>\n</head>', 1)
+
+    def on_post_template(self, output_content: str, *, template_name: str, config) -> str:
+        # 404.html and other static templates are not pages; they get the same policy
+        if not self.config.enabled or not template_name.endswith(".html"):
+            return output_content
+        if self.config.content_security_policy and not self.serving:
+            output_content = content_security_policy(output_content, "")
+        return output_content.replace(' href="javascript:void(0)"', "", 1)
 
     @event_priority(-50)  # after the search plugin writes its index, before offline inlines it
     def on_post_build(self, *, config) -> None:

@@ -25,9 +25,23 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 SAFE_SCHEMES = {"http", "https", "mailto"}
 
 
+# Characters that start Markdown, extension or math syntax inline (emphasis, code, links and
+# images, attribute lists, keys, math, escapes); as character references they are shown as written.
+_MARKDOWN_ACTIVE = str.maketrans({ch: f"&#{ord(ch)};" for ch in "\\`*_{}[]!$~^=|+"})
+
+
 def escape_text(text: str) -> str:
-    """Plain text (a name, a summary) for Markdown or HTML: no tag survives."""
-    return html.escape(str(text), quote=False)
+    """Plain text (a name, a summary, a tag) for Markdown or HTML: shown exactly as written.
+
+    Plain text is never Markdown: besides ``<``, ``>`` and ``&``, every character that could start
+    Markdown syntax becomes a character reference, so a link, an image, math or an attribute
+    list (``{: onclick=... }``) written into a name or summary is shown, never applied.
+    """
+    return html.escape(str(text), quote=False).translate(_MARKDOWN_ACTIVE)
+
+
+def _escape_html(text: str) -> str:
+    return html.escape(text, quote=False)
 
 
 def escape_prose(markdown: str) -> str:
@@ -35,10 +49,10 @@ def escape_prose(markdown: str) -> str:
     out: list[str] = []
     pos = 0
     for match in _VERBATIM.finditer(markdown):
-        out.append(escape_text(markdown[pos : match.start()]))
+        out.append(_escape_html(markdown[pos : match.start()]))
         out.append(match.group(0))
         pos = match.end()
-    out.append(escape_text(markdown[pos:]))
+    out.append(_escape_html(markdown[pos:]))
     return "".join(out)
 
 
