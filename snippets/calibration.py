@@ -283,7 +283,7 @@ def check_temperature_is_a_minimum_and_extremes_stay_finite():
     assert np.isfinite(expected_calibration_error(softmax(huge), np.array([0, 1])))
 
 
-def plot_reliability(probs_before, probs_after, y, n_bins=10):
+def plot_reliability(probs_before, probs_after, y, n_bins=15):
     """Reliability diagrams before and after temperature scaling."""
     import matplotlib.pyplot as plt
 

@@ -208,9 +208,9 @@ def plot_pr_curve(y, s):
     ax.legend(loc="lower left", fontsize=8)
     fig.tight_layout()
     fig.set_label(
-        "Precision against recall for 300 scored examples, 10% positive: precision starts near 1 "
-        "at low recall and falls in steps towards 0.1 at full recall, far above the dotted "
-        "prevalence line of a random classifier over most of the range."
+        "Precision against recall for 300 scored examples, 32 of them positive: precision stays at 1 "
+        "up to recall 0.5, then falls in steps to about 0.2 near full recall, well above the dotted "
+        "line of a random classifier at the prevalence 0.11, which it reaches only at recall 1."
     )
     return fig
 
@@ -232,5 +232,5 @@ if __name__ == "__main__":
     rng = np.random.default_rng(0)
     yy = (rng.random(300) < 0.1).astype(int)
     ss = rng.normal(size=300) + 2.0 * yy
-    print(f"300 examples, 10% positive: AP = {average_precision_score(yy, ss):.4f}")
+    print(f"300 examples, {yy.sum()} positive (prevalence {yy.mean():.2f}): AP = {average_precision_score(yy, ss):.4f}")
     plot_pr_curve(yy, ss)
