@@ -113,8 +113,9 @@ def accuracy_standard_error(acc, n):
 
     ``sqrt(acc (1 - acc) / n)``: how much the measured accuracy would vary
     between test sets of the same size (the normal-approximation interval is
-    ``acc +- 1.96 * se``; use a Wilson interval when ``n`` is small or ``acc``
-    is near 0 or 1).
+    ``acc +- 1.96 * se``, the half-width of statsmodels'
+    ``proportion_confint(count, n, method="normal")``; use ``method="wilson"``
+    when ``n`` is small or ``acc`` is near 0 or 1).
 
     Parameters
     ----------

@@ -35,7 +35,7 @@ SMOOTH_DEFAULTS = {"none": None, "exp": None, "floor": 0.1, "add-k": 1}
 
 
 def ngram_counts(tokens, n):
-    """Multiset of the n-grams of a token list.
+    """Multiset of the n-grams of a token list (SacreBLEU's ``extract_all_word_ngrams``, one order).
 
     Parameters
     ----------
@@ -51,7 +51,7 @@ def ngram_counts(tokens, n):
 
 
 def bleu_statistics(hypothesis, references, max_order=4):
-    """Sufficient statistics of one sentence.
+    """Sufficient statistics of one sentence, as SacreBLEU's ``BLEU._compute_segment_statistics``.
 
     Parameters
     ----------
@@ -86,7 +86,10 @@ def bleu_statistics(hypothesis, references, max_order=4):
 
 
 def compute_bleu(correct, total, sys_len, ref_len, smooth_method="exp", smooth_value=None, use_effective_order=False):
-    """BLEU (0-100) from corpus statistics, as SacreBLEU's ``BLEU.compute_bleu``.
+    """BLEU (0-100) from corpus statistics: the arithmetic of SacreBLEU's ``BLEU.compute_bleu``.
+
+    The default smoothing here is the "exp" of ``sacrebleu.corpus_bleu`` and of
+    the ``BLEU`` metric object.
 
     Parameters
     ----------

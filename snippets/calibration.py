@@ -84,6 +84,9 @@ def calibration_curve(y_true, y_prob, n_bins=5, strategy="uniform"):
 def reliability_bins(probs, y_true, n_bins=15):
     """Top-label reliability statistics in M equal-width confidence bins.
 
+    The binning of Guo et al.'s reference code (``_ECELoss`` in
+    gpleiss/temperature_scaling): bins (lo, hi] on the confidence.
+
     Parameters
     ----------
     probs : ndarray of shape (N, C)
@@ -156,6 +159,9 @@ def maximum_calibration_error(probs, y_true, n_bins=15):
 
 def fit_temperature(logits, y_true, log_t_range=(-3.0, 3.0), tol=1e-6):
     """Temperature scaling: the T > 0 minimising ``cross_entropy(logits / T, y_true)``.
+
+    Same objective as ``ModelWithTemperature.set_temperature`` in Guo et al.'s
+    reference code (gpleiss/temperature_scaling), which minimises it with L-BFGS.
 
     The negative log-likelihood is a smooth, unimodal function of log T for
     this one-parameter family, so a golden-section search over a bracket of

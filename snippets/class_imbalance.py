@@ -128,6 +128,9 @@ def random_oversample(y, rng):
 def adjust_to_prior(probs, train_prior, new_prior):
     """Move probabilities from the training class prior to another prior.
 
+    The known-prior correction of Saerens et al. (2002); scikit-learn has no
+    equivalent (their EM procedure also estimates an unknown new prior).
+
     Parameters
     ----------
     probs : ndarray of shape (N, C)

@@ -37,7 +37,10 @@ def _check_xyxy(boxes):
 
 
 def box_convert(boxes, in_fmt, out_fmt="xyxy"):
-    """Convert between "xyxy", "xywh" (corner, width, height) and "cxcywh" (centre, width, height).
+    """Convert box formats, like ``torchvision.ops.box_convert(boxes, in_fmt, out_fmt)``.
+
+    "xyxy" (corners), "xywh" (top-left corner, width, height; COCO
+    annotations) and "cxcywh" (centre, width, height; DETR outputs).
 
     Parameters
     ----------
@@ -63,7 +66,17 @@ def box_convert(boxes, in_fmt, out_fmt="xyxy"):
 
 
 def box_area(boxes):
-    """Areas ``(x2 - x1) * (y2 - y1)`` of boxes of shape (N, 4), returned with shape (N,)."""
+    """Areas ``(x2 - x1) * (y2 - y1)``, like ``torchvision.ops.box_area``.
+
+    Parameters
+    ----------
+    boxes : ndarray of shape (N, 4)
+        Boxes in xyxy format.
+
+    Returns
+    -------
+    area : ndarray of shape (N,)
+    """
     b = _check_xyxy(boxes)
     return (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])
 

@@ -28,6 +28,9 @@ __all__ = ["matthews_corrcoef", "mcc_from_confusion", "mcc_binary"]
 def mcc_from_confusion(cm):
     """MCC of a K x K confusion matrix (rows = truth), Gorodkin's R_K.
 
+    The computation inside ``sklearn.metrics.matthews_corrcoef``, including
+    its 0.0 for a zero denominator.
+
     Parameters
     ----------
     cm : ndarray of shape (K, K)
@@ -50,7 +53,7 @@ def mcc_from_confusion(cm):
 
 
 def mcc_binary(tp, tn, fp, fn):
-    """Matthews' original two-class formula.
+    """Matthews' original two-class formula (``sklearn.metrics.matthews_corrcoef`` for K = 2).
 
     Parameters
     ----------

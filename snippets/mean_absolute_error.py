@@ -114,7 +114,9 @@ def weighted_median(y, w=None):
     Returns
     -------
     c : float
-        The smallest ``y_(k)`` whose cumulative weight reaches half the total.
+        The smallest ``y_(k)`` whose cumulative weight reaches half the total
+        (for equal weights and even N this is the lower middle value, where
+        ``np.median`` returns the mean of the two middle values; both minimise).
         When that half is reached exactly, every c between ``y_(k)`` and the
         next value is an equally good minimiser (the L1 optimum is not unique).
     """

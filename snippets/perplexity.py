@@ -86,6 +86,10 @@ def perplexity(logits, labels, ignore_index=IGNORE_INDEX, base=None):
 def corpus_perplexity(sequences, ignore_index=IGNORE_INDEX):
     """Perplexity of several sequences together: ``exp(sum of NLL / number of tokens)``.
 
+    Token-weighted, like exponentiating the mean loss over a whole evaluation
+    set; not the plain mean of per-text perplexities that Hugging Face
+    ``evaluate``'s "perplexity" metric reports as ``mean_perplexity``.
+
     Parameters
     ----------
     sequences : list of (ndarray of shape (T_j, V), ndarray of shape (T_j,))

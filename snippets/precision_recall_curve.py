@@ -93,6 +93,10 @@ def average_precision_score(y_true, y_score):
 def interpolated_precision(precision):
     """Interpolated precision ``p_interp(r) = max_{r' >= r} p(r')``, as in PASCAL VOC / COCO AP.
 
+    The same monotone envelope that pycocotools' ``COCOeval.accumulate`` builds
+    (``pr[i-1] = max(pr[i-1], pr[i])`` from high recall to low) before sampling
+    it at 101 recall levels.
+
     Parameters
     ----------
     precision : ndarray of shape (T + 1,)

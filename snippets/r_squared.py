@@ -81,6 +81,8 @@ def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average", 
 def adjusted_r2(r2, n_samples, n_features):
     """Adjusted R^2 = 1 - (1 - R^2)(n - 1)/(n - p - 1) for a model with p features and an intercept.
 
+    statsmodels reports it as ``OLSResults.rsquared_adj``; scikit-learn has no equivalent.
+
     Parameters
     ----------
     r2 : float

@@ -67,6 +67,8 @@ def top_k_accuracy_score(y_true, y_score, k=2, normalize=True, sample_weight=Non
 def top_k_accuracy_tie_aware(y_true, y_score, k=2):
     """Expected top-k accuracy when ties are broken uniformly at random.
 
+    No scikit-learn equivalent: ``top_k_accuracy_score`` breaks ties by class index.
+
     For each sample let g be the number of classes scored strictly higher than
     the true class and e the number scored equal to it (the true class
     included). The hit probability is 1 if ``g + e <= k``, 0 if ``g >= k``, and
