@@ -10,8 +10,8 @@ Conventions follow scikit-learn:
   that occur in ``y_true``; a class that is only predicted (never true) has no
   recall and is left out (scikit-learn warns about it; here it is silent).
 
-Where scikit-learn would return ``nan`` with a warning for an empty input,
-these functions raise ``ValueError``: an accuracy of nothing is not a number.
+For an empty input these functions raise ``ValueError`` (an accuracy of
+nothing is not a number) rather than returning ``nan``.
 """
 
 import numpy as np
