@@ -10,14 +10,16 @@ summarises the curve as a step function:
 trapezoidal area, which interpolates linearly between points and is optimistic
 in precision-recall space.
 
-Conventions follow ``sklearn.metrics.precision_recall_curve`` and
-``average_precision_score`` (scikit-learn >= 1.3): thresholds are the distinct
-scores in *increasing* order; ``precision`` and ``recall`` have one more entry
-than ``thresholds``, the last being precision 1 and recall 0 with no threshold;
-recall is decreasing. Older scikit-learn versions stopped the arrays at the
-first threshold reaching full recall; the extra points have zero recall gain,
-so AP is the same. Where scikit-learn warns and sets recall to 1 for data with
-no positive sample, these functions raise ``ValueError``.
+Conventions follow ``sklearn.metrics.precision_recall_curve`` (scikit-learn
+>= 1.1.1, with the default ``drop_intermediate=False`` of recent versions) and
+``average_precision_score``: thresholds are the distinct scores in
+*increasing* order; ``precision`` and ``recall`` have one more entry than
+``thresholds``, the last being precision 1 and recall 0 with no threshold;
+recall is decreasing. Before 1.1.1 scikit-learn stopped the arrays at the
+first threshold reaching full recall (fixed by scikit-learn PR #23214); the
+extra points have zero recall gain, so AP is the same. Where scikit-learn warns
+and sets recall to 1 for data with no positive sample, these functions raise
+``ValueError``.
 """
 
 import numpy as np
