@@ -117,8 +117,9 @@ def brier_backward(dout, cache):
 def brier_skill_score(y_true, y_proba, reference=None):
     """``BSS = 1 - BS / BS_ref``; the reference defaults to climatology (always the base rate).
 
-    scikit-learn has no skill score; this is the meteorological definition
-    (Murphy, 1973), with ``brier_score_loss`` for both scores.
+    scikit-learn has no skill score; this is the usual meteorological
+    definition (a skill score relative to a reference forecast), with
+    ``brier_score_loss`` for both scores.
 
     Parameters
     ----------
