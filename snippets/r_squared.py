@@ -71,8 +71,8 @@ def r2_score(y_true, y_pred, sample_weight=None, multioutput="uniform_average", 
         if multioutput == "uniform_average":
             return float(np.mean(scores))
         if multioutput == "variance_weighted":
-            if not nonzero_den.any():
-                return 1.0 if not nonzero_num.any() else 0.0
+            if not nonzero_den.any():  # every output constant: all weights 0, so
+                return float(np.mean(scores))  # fall back to uniform weights, as scikit-learn does
             return float(np.average(scores, weights=ss_tot))
         raise ValueError("unknown multioutput option")
     return float(np.average(scores, weights=multioutput))
@@ -135,6 +135,8 @@ def check_constant_target_zero_denominator():
     raw = r2_score(Y, Y + np.array([0.1, 0.0]), multioutput="raw_values")
     assert raw[0] == 0.0 and raw[1] == 1.0
     assert r2_score(np.stack([y, y], 1), np.stack([y, y], 1), multioutput="variance_weighted") == 1.0
+    # All outputs constant: the variance weights are all 0, so the scores are averaged uniformly.
+    assert r2_score(np.stack([y, y], 1), np.stack([y, y + 0.1], 1), multioutput="variance_weighted") == 0.5
     try:
         r2_score([1.0], [1.0])
     except ValueError:
