@@ -56,7 +56,7 @@ def token_nll(logits, labels, ignore_index=IGNORE_INDEX):
 
 
 def perplexity(logits, labels, ignore_index=IGNORE_INDEX, base=None):
-    """``exp(mean NLL)`` over the kept tokens.
+    """``exp(mean NLL)`` over the kept tokens, like ``torch.exp(F.cross_entropy(logits, labels, ignore_index=-100))``.
 
     Parameters
     ----------
