@@ -35,7 +35,7 @@ SMOOTH_DEFAULTS = {"none": None, "exp": None, "floor": 0.1, "add-k": 1}
 
 
 def ngram_counts(tokens, n):
-    """Multiset of the n-grams of a token list (SacreBLEU's ``extract_all_word_ngrams``, one order).
+    """Multiset of the n-grams of a token list, like ``sacrebleu.metrics.helpers.extract_all_word_ngrams(line, n, n)``.
 
     Parameters
     ----------
