@@ -16,17 +16,43 @@ from termbook.model import json_schema, json_schema_text
 from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, ROOT, term
 
 
-def test_new_scaffolds_a_valid_term_with_a_passing_snippet(project, capsys):
+def test_new_scaffolds_a_term_whose_placeholders_are_located_errors(project, capsys):
     assert main(["--root", str(project.root), "new", "Layer Normalization"]) == 0
     assert (project.root / "terms" / "layer-normalization.yml").is_file()
     assert (project.root / "snippets" / "layer_normalization.py").is_file()
     assert "created terms/layer-normalization.yml" in capsys.readouterr().err
     terms, problems = load_glossary(project.root)
-    assert problems == [] and terms[0].name == "Layer Normalization"
-    # the scaffolded snippet runs and its checks pass; it only lacks pinned output
+    assert terms[0].name == "Layer Normalization"  # a valid term file, not yet a finished one
+    placeholders = {p.field for p in problems if "placeholder" in p.message}
+    assert placeholders == {"summary", "definition", "how_it_works", "example", "why_it_matters", "faq[0].q", "faq[0].a"}
+    assert all(p.line for p in problems)
+    assert any(p.file == "snippets/layer_normalization.py" and "example snippet" in p.message for p in problems)
     assert main(["--root", str(project.root), "check"]) == 1
     err = capsys.readouterr().err
-    assert "layer-normalization: not verified: its output is not pinned yet" in err
+    assert "terms/layer-normalization.yml:4:10: summary: still has the placeholder text of `termbook new`" in err
+
+
+def test_a_filled_in_scaffold_passes(project, capsys):
+    assert main(["--root", str(project.root), "new", "Doubling"]) == 0
+    path = project.root / "terms" / "doubling.yml"
+    data = yaml.safe_load(path.read_text())
+    data.update(term("Doubling"))
+    for key in ("how_it_works", "example", "why_it_matters", "faq"):
+        data.pop(key)
+    path.write_text(yaml.safe_dump(data))
+    project.add_snippet("doubling", GOOD_SNIPPET, GOOD_OUTPUT)
+    assert main(["--root", str(project.root), "check"]) == 0, capsys.readouterr().err
+
+
+def test_check_summarises_graph_suggestions_in_one_line(project, capsys):
+    project.add_term("a", term("Alpha", definition="Alpha uses Beta.\n\nMore."))
+    project.add_term("b", term("Beta"))
+    assert main(["--root", str(project.root), "check", "--no-run"]) == 0
+    out = capsys.readouterr().out
+    assert "1 graph suggestions in 1 terms" in out and "--suggestions" in out
+    assert "mentions beta" not in out.lower()
+    assert main(["--root", str(project.root), "check", "--no-run", "--suggestions"]) == 0
+    assert "a mentions b in its text but does not list it as related" in capsys.readouterr().out
 
 
 def test_new_refuses_to_overwrite(project, capsys):

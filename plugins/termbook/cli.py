@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     p_check.add_argument("--jobs", "-j", type=int, default=None, help="snippets run in parallel (default: cores)")
     p_check.add_argument("--json", type=Path, default=None, metavar="PATH", help="write a JSON report for CI")
     p_check.add_argument("--term", action="append", default=[], metavar="SLUG", help="only these terms (repeatable)")
+    p_check.add_argument("--suggestions", action="store_true", help="list every graph suggestion (default: one summary line)")
 
     p_schema = sub.add_parser("schema", help="print the JSON Schema of term files")
     p_schema.add_argument("--write", action="store_true", help="write schema/term.schema.json instead")
@@ -100,9 +101,17 @@ def _check(root: Path, args) -> int:
         _table(results, sys.stdout)
     suggestions = build.suggestions
     if suggestions and not errors:
-        print(f"\ngraph suggestions ({len(suggestions)}; none of them is an error):", file=sys.stdout)
-        for problem in suggestions:
-            print(f"  {problem.location()}: {problem.message}", file=sys.stdout)
+        if args.suggestions:
+            print(f"\ngraph suggestions ({len(suggestions)}; none of them is an error):", file=sys.stdout)
+            for problem in suggestions:
+                print(f"  {problem.location()}: {problem.message}", file=sys.stdout)
+        else:
+            terms_with = len({p.file for p in suggestions})
+            print(
+                f"\n{len(suggestions)} graph suggestions in {terms_with} terms (mentions not listed as related; "
+                "none is an error): `termbook check --suggestions` lists them",
+                file=sys.stdout,
+            )
     unverified = [r for r in results.values() if not r.verified]
     for result in unverified:
         print(result.problem().format(), file=sys.stderr)

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from .errors import Problem, did_you_mean, dotted, relative
 from .safety import describe_character, invisible_characters
+from .scaffold import SNIPPET_PLACEHOLDER, placeholder_fields
 from .model import FIELDS, SLUG_RE, SUMMARY_MAX, Term, TermData, module_name, slugify
 from .yaml_source import KEY, parse_yaml
 
@@ -195,9 +196,58 @@ def load_term(path: Path, root: Path, snippets_dir: str = "snippets") -> tuple[T
     except ValidationError as exc:
         return None, problems + [_translate(err, file, positions, data) for err in exc.errors()]
     snippet, snippet_problems = _snippet_path(model, slug, path, root, snippets_dir, positions, file)
-    problems += snippet_problems
+    problems += snippet_problems + _placeholder_problems(model, positions, file, snippet, root)
     term = Term(slug=slug, path=path, data=model, snippet=snippet, positions=positions)
     return term, problems
+
+
+def _text_values(model: TermData) -> dict[tuple, str]:
+    values: dict[tuple, str] = {}
+    for name, value in model.model_dump(exclude_none=True).items():
+        if isinstance(value, str):
+            values[(name,)] = value
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, str):
+                    values[(name, i)] = item
+                elif isinstance(item, dict):
+                    values.update({(name, i, k): v for k, v in item.items() if isinstance(v, str)})
+    return values
+
+
+def _placeholder_problems(model: TermData, positions, file: str, snippet: Path | None, root: Path) -> list[Problem]:
+    """Text still as `termbook new` wrote it: published, it would read as a template."""
+    problems = []
+    for loc, placeholder in placeholder_fields(_text_values(model)):
+        line, col = _position(positions, loc)
+        problems.append(
+            Problem(
+                file,
+                f"still has the placeholder text of `termbook new` ('{_short(placeholder, 60)}')",
+                line=line,
+                column=col,
+                field=dotted(loc),
+                expected="the term's own text",
+                hint="write this field, or remove it if the term does not need it",
+            )
+        )
+    if snippet is not None:
+        try:
+            code = snippet.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            code = ""
+        if SNIPPET_PLACEHOLDER in code:
+            line = code[: code.index(SNIPPET_PLACEHOLDER)].count("\n") + 1
+            problems.append(
+                Problem(
+                    relative(snippet, root),
+                    "is still the example snippet of `termbook new`",
+                    line=line,
+                    expected="the term's own functions, checks and demo",
+                    hint="replace the example function `scale` and its check with the concept's code; see 'How to add a term'",
+                )
+            )
+    return problems
 
 
 def _inside(path: Path, root: Path) -> bool:

@@ -69,6 +69,31 @@ if __name__ == "__main__":
 '''
 
 
+# Sentences of the templates above that a finished term never keeps: a file that still has one is
+# not ready to publish, whatever else it says.
+TERM_PLACEHOLDERS = (
+    "One sentence, at most 200 characters, that says what",
+    "in two paragraphs or more.",
+    "The second paragraph: where it comes from and where it is used.",
+    "How it works, with the key formula in LaTeX, e.g.",
+    "A concrete example, with numbers.",
+    "A question a reader would ask?",
+)
+WHOLE_PLACEHOLDERS = ("Why it matters.", "Its answer.")  # placeholders only as the whole value
+SNIPPET_PLACEHOLDER = 'Replace the example function and check with the real thing; see "How to add a term".'
+
+
+def placeholder_fields(values: dict[tuple, str]) -> list[tuple[tuple, str]]:
+    """``(path, placeholder)`` for every value that still holds text of the ``termbook new`` template."""
+    found = []
+    for path, value in values.items():
+        text = " ".join(value.split())
+        hit = next((p for p in TERM_PLACEHOLDERS if p in text), None) or (text if text in WHOLE_PLACEHOLDERS else None)
+        if hit:
+            found.append((path, hit))
+    return found
+
+
 class ScaffoldError(Exception):
     pass
 
