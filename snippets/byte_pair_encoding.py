@@ -223,6 +223,7 @@ def plot_compression(text, max_merges=80):
     ax.set_xlabel("number of merges (vocabulary size - 256)")
     ax.set_ylabel("UTF-8 bytes per token")
     ax.set_title("byte-level BPE on the training text")
+    fig.tight_layout()
     fig.set_label("Bytes per token against number of merges: the curve starts at 1 (plain bytes), "
                   "rises steeply over the first merges as common pairs and words become single "
                   "tokens, then keeps rising more slowly")

@@ -252,17 +252,19 @@ def plot_vectors(words, W):
     _, _, Vt = np.linalg.svd(X, full_matrices=False)
     P = X @ Vt[:2].T
     fig, ax = plt.subplots(figsize=(5, 4))
-    colors = {w: "C0" for w in ("cat", "dog", "mouse", "chases", "bites", "feeds", "garden", "barn")}
+    animal = ("cat", "dog", "mouse", "chases", "bites", "feeds", "garden", "barn")
     for i, w in enumerate(words):
-        ax.scatter(*P[i], color=colors.get(w, "C1" if w not in ("the", "in") else "gray"))
+        ax.scatter(*P[i], color="gray" if w in ("the", "in") else "C0" if w in animal else "C1")
         ax.annotate(w, P[i], textcoords="offset points", xytext=(3, 3), fontsize=8)
     ax.set_xlabel("principal component 1")
     ax.set_ylabel("principal component 2")
     ax.set_title("skip-gram word vectors")
-    fig.set_label("Scatter plot of the 18 learned word vectors projected to two dimensions: the "
-                  "animal words (cat, dog, mouse, chases, bites, feeds, garden, barn) form one "
-                  "cluster, the royal words (king, queen, prince, rules, crowns, greets, castle, "
-                  "palace) another, and the shared words 'the' and 'in' lie apart from both")
+    fig.tight_layout()
+    fig.set_label("Scatter plot of the 18 word vectors on their first two principal components: verbs "
+                  "on the left, nouns on the right, and the two topics separated vertically (chases, "
+                  "bites, feeds and cat, dog, mouse below; rules, crowns, greets and king, queen, prince "
+                  "above). The four place words overlap at the middle right, because with a window of 2 "
+                  "they only ever see 'in the'; 'the' and 'in' lie apart from everything")
     return fig
 
 
