@@ -10,9 +10,9 @@ three gate blocks stacked in the order reset, update, new (r, z, n), and the res
 *after* the recurrent matrix product, to ``h W_hn + b_hn`` (the cuDNN form). Because of that
 the two biases cannot be merged for the n block, so both are kept: ``b_x`` is PyTorch's
 ``bias_ih_l0`` and ``b_h`` its ``bias_hh_l0``. Weights are stored as (in, 3H), the transpose of
-``weight_ih_l0`` (3H, D) and ``weight_hh_l0`` (3H, H). Cho et al. (2014) applied the reset gate
-*before* the product, ``(r * h) W_hn``; :func:`gru_step_cho` computes that variant
-(``tf.keras.layers.GRU(reset_after=False)``).
+``weight_ih_l0`` (3H, D) and ``weight_hh_l0`` (3H, H). The published version of Cho et al. (2014,
+arXiv v3) applies the reset gate *before* the product, ``(r * h) W_hn``; :func:`gru_step_cho`
+computes that variant (``tf.keras.layers.GRU(reset_after=False)``).
 """
 
 import numpy as np
@@ -141,7 +141,7 @@ def gru_backward(dh, cache):
 
 
 def gru_step_cho(x_t, h_prev, W_x, W_h, b_x, b_h):
-    """The original GRU of Cho et al. (2014): reset gate applied *before* the recurrent product.
+    """The GRU as published by Cho et al. (2014, arXiv v3): reset gate *before* the recurrent product.
 
     ``n = tanh(x W_xn + b_xn + (r * h) W_hn + b_hn)``; everything else as in
     :func:`gru_step_forward`. This is ``tf.keras.layers.GRU(reset_after=False)``.
