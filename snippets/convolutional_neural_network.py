@@ -23,7 +23,8 @@ from termbook.checks import assert_close, assert_gradient_close, numerical_gradi
 
 
 def init_cnn(C, F, k, H, W, K, rng):
-    """Parameters of the network, He-initialised (``torch.nn.init.kaiming_normal_``, fan-in).
+    """Parameters of the network: He-initialised filters (``torch.nn.init.kaiming_normal_``, fan-in),
+    a linear layer with weights of variance 1 / fan-in, and zero biases.
 
     Parameters
     ----------
