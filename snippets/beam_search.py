@@ -7,7 +7,7 @@ ends in EOS leaves the beam and joins the finished hypotheses.
 
 The interface mirrors Hugging Face ``model.generate(num_beams=k, length_penalty=alpha,
 early_stopping=...)``: finished hypotheses are ranked by ``sum_logprobs / length ** alpha``,
-where the length counts generated tokens (EOS included, BOS not). ``alpha = 0`` ranks by raw
+where the length here counts generated tokens (EOS included, BOS not). ``alpha = 0`` ranks by raw
 log-probability, which favours short outputs; Hugging Face's default is ``alpha = 1``.
 """
 
