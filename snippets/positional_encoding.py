@@ -10,8 +10,9 @@ Three families, each following a reference implementation:
   Hugging Face's ``LlamaRotaryEmbedding`` / ``apply_rotary_pos_emb``: dimension i is paired with
   dimension i + D/2 (not 2i with 2i+1, as in the paper and GPT-J), ``inv_freq = base^(-2i/D)``,
   ``base = 10000``.
-* **ALiBi**, a bias added to the attention scores (Press et al., 2022): head h of H gets the slope
-  ``m_h = 2^(-8 h / H)`` and the score of query i for key j gets ``-m_h (i - j)``.
+* **ALiBi**, a bias added to the attention scores (Press et al., 2022): head h = 1..H gets the slope
+  ``m_h = 2^(-8 h / H)`` (arrays below index the heads from 0) and the score of query i for
+  key j gets ``-m_h (i - j)``.
 """
 
 import numpy as np
@@ -252,5 +253,5 @@ if __name__ == "__main__":
     scores = [np.sum(rope_forward(q, [m])[0] * rope_forward(k, [m - 2])[0]) for m in (2, 5, 500)]
     print("RoPE score q(m) . k(m - 2) for m = 2, 5, 500:", np.array(scores))
     print("ALiBi slopes for 8 heads:", alibi_slopes(8))
-    print("ALiBi bias of head 1 (slope 1/4), query 4 over keys 0..4:", alibi_bias(8, 5)[1, 4])
+    print("ALiBi bias of the second head (slope 1/4), query 4 over keys 0..4:", alibi_bias(8, 5)[1, 4])
     plot_encodings()
