@@ -11,7 +11,10 @@ Masks follow ``nn.MultiheadAttention``: ``key_padding_mask`` (N, Tk) and a boole
 (Tq, Tk) are True where attention is NOT allowed (the opposite of
 ``F.scaled_dot_product_attention``'s boolean mask, used by :mod:`snippets.attention`). The
 returned weights are averaged over heads (``average_attn_weights=True``). A query whose keys are
-all masked gets zero weights and output here; PyTorch returns NaN for it.
+all masked gets zero weights here, so every head contributes zeros and its output is ``b_o``.
+``F.scaled_dot_product_attention`` also returns zeros for such rows since PyTorch 2.5 (so does
+``nn.MultiheadAttention(need_weights=False)``, which calls it), while ``nn.MultiheadAttention``
+with ``need_weights=True`` computes its own softmax and returns NaN.
 
 With ``num_kv_heads < num_heads`` the keys and values have fewer heads, each shared by a group of
 query heads: grouped-query attention (multi-query attention for one K/V head), as in
@@ -303,6 +306,8 @@ def check_huge_scores_and_fully_masked_rows_stay_finite():
     q, k, v, p = _problem(6, N=1)
     out, w, _ = mha_forward(1e6 * q, 1e6 * k, v, p, 3, key_padding_mask=np.array([[True] * 4]))
     assert np.all(np.isfinite(out)) and np.all(w == 0.0)
+    # No key to read: every head outputs zeros, so only the output projection's bias remains.
+    assert_close(out, np.broadcast_to(p["b_o"], out.shape), rtol=0, atol=1e-12, what="fully masked")
     out, w, _ = mha_forward(1e6 * q, 1e6 * k, v, p, 3)
     assert np.all(np.isfinite(out)) and np.all(np.isfinite(w))
 
