@@ -180,9 +180,11 @@ def encode(text, merges):
     -------
     ndarray of shape (n_tokens,), int
     """
-    ids = []
+    ids, seen = [], {}  # each distinct chunk is segmented once (a repeated word reuses it)
     for chunk in _CHUNK.findall(text):
-        ids.extend(apply_bpe(tuple(chunk.encode("utf-8")), merges))
+        if chunk not in seen:
+            seen[chunk] = apply_bpe(tuple(chunk.encode("utf-8")), merges)
+        ids.extend(seen[chunk])
     return np.array(ids, dtype=int)
 
 
