@@ -82,8 +82,8 @@ def keep_probability(counts, sample=1e-3):
     return np.minimum(1.0, (np.sqrt(f / t) + 1.0) * t / f)
 
 
-def skipgram_pairs(ids, window, rng=None):
-    """All (centre, context) pairs of one sentence.
+def skipgram_pairs(ids, window, rng=None, sentence=None):
+    """All (centre, context) pairs of a sentence, or of many sentences laid end to end.
 
     Parameters
     ----------
@@ -93,18 +93,31 @@ def skipgram_pairs(ids, window, rng=None):
     rng : numpy.random.Generator, optional
         If given, each centre word uses a random window of size 1..window, as in gensim and the C
         tool (nearby words are then sampled more often than distant ones); if None, the full window.
+    sentence : ndarray of shape (L,), int, optional
+        Sentence number of each token; pairs never cross from one sentence to another. Default:
+        all tokens form one sentence.
 
     Returns
     -------
     pairs : ndarray of shape (P, 2), int
+        Ordered by centre position, then context position.
     """
-    pairs = []
-    for i in range(len(ids)):
-        b = window if rng is None else int(rng.integers(1, window + 1))
-        for j in range(max(0, i - b), min(len(ids), i + b + 1)):
-            if j != i:
-                pairs.append((ids[i], ids[j]))
-    return np.array(pairs, dtype=int).reshape(-1, 2)
+    ids = np.asarray(ids)
+    L = len(ids)
+    sentence = np.zeros(L, dtype=int) if sentence is None else np.asarray(sentence)
+    reach = np.full(L, window) if rng is None else rng.integers(1, window + 1, size=L)
+    pos = np.arange(L)
+    centre, context = [], []
+    for d in range(-window, window + 1):
+        if d == 0:
+            continue
+        i = pos[max(0, -d):L - max(0, d)]  # positions whose neighbour i + d exists
+        keep = (sentence[i + d] == sentence[i]) & (abs(d) <= reach[i])
+        centre.append(i[keep])
+        context.append(i[keep] + d)
+    centre, context = np.concatenate(centre), np.concatenate(context)
+    order = np.lexsort((context, centre))
+    return np.stack([ids[centre[order]], ids[context[order]]], axis=1)
 
 
 def _log_sigmoid(x):
@@ -145,7 +158,7 @@ def sgns_loss(W_in, W_out, centers, contexts, negatives):
 
 
 def train_word2vec(sentences, vector_size=10, window=2, negative=5, epochs=30, alpha=0.025,
-                   min_alpha=0.0001, sample=0.0, batch=32, seed=0):
+                   min_alpha=0.0001, sample=0.0, batch=64, seed=0):
     """Train skip-gram with negative sampling on a small corpus.
 
     Parameters
@@ -177,11 +190,13 @@ def train_word2vec(sentences, vector_size=10, window=2, negative=5, epochs=30, a
     W_in = (rng.random((V, vector_size)) - 0.5) / vector_size
     W_out = np.zeros((V, vector_size))
     noise, keep = noise_distribution(counts), keep_probability(counts, sample)
-    ids = [np.array([index[w] for w in s]) for s in sentences]
+    flat = np.array([index[w] for s in sentences for w in s])
+    sentence = np.repeat(np.arange(len(sentences)), [len(s) for s in sentences])
     losses = []
     total_steps, step = None, 0
     for epoch in range(epochs):
-        pairs = np.concatenate([skipgram_pairs(s[rng.random(len(s)) < keep[s]], window, rng) for s in ids])
+        kept = rng.random(len(flat)) < keep[flat]  # down-sampling, redrawn every epoch
+        pairs = skipgram_pairs(flat[kept], window, rng, sentence[kept])
         pairs = pairs[rng.permutation(len(pairs))]
         total_steps = total_steps or epochs * int(np.ceil(len(pairs) / batch))
         negatives = rng.choice(V, size=(len(pairs), negative), p=noise)
@@ -317,6 +332,9 @@ def check_window_pairs():
     # Shrunk windows give a subset of the full-window pairs.
     full = {tuple(p) for p in skipgram_pairs(np.arange(10), 3)}
     assert {tuple(p) for p in skipgram_pairs(np.arange(10), 3, np.random.default_rng(1))} <= full
+    # Sentences laid end to end: no pair crosses the boundary between tokens 0-2 and 3-5.
+    two = skipgram_pairs(np.arange(6), 2, sentence=np.array([0, 0, 0, 1, 1, 1]))
+    assert len(two) == 12 and all((a < 3) == (b < 3) for a, b in two)
 
 
 def check_training_groups_words_by_shared_contexts():
