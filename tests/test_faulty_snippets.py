@@ -24,10 +24,12 @@ from pathlib import Path
 
 import pytest
 
-from termbook.cache import Cache
+from termbook.execution.cache import Cache
 from termbook.loading import load_glossary
-from termbook.runner import WorkerPool
-from termbook.verification import FAILED, VERIFIED, verify_terms
+from termbook.execution.pool import WorkerPool
+from termbook.execution.verification import Verdict, verify_terms
+
+VERIFIED, FAILED = Verdict.VERIFIED, Verdict.FAILED
 
 from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, Project, term
 
@@ -37,7 +39,7 @@ TIMEOUT = 2
 @functools.cache
 def runs_as_nobody() -> bool:
     """True when snippets run as ``nobody``: the tests run as root and the kernel lets us drop it."""
-    from termbook.worker import _probe_drop_root
+    from termbook.execution.worker import _probe_drop_root
 
     return os.geteuid() == 0 and _probe_drop_root()
 

@@ -15,7 +15,8 @@ import re
 import pytest
 from mkdocs.exceptions import Abort
 
-from termbook.pages import Options, load_and_verify
+from termbook.glossary import BuildOptions, load_and_verify
+from termbook.project import Project
 
 from .conftest import term
 from .test_sanitizing import live
@@ -139,7 +140,7 @@ def _sanitiser_messages(lines: list[str]) -> set[str]:
 
 @pytest.fixture(scope="module")
 def checked(hostile):
-    build = load_and_verify(Options(root=hostile.root, run_snippets=False, audit_html=True))
+    build = load_and_verify(BuildOptions(Project.discover(hostile.root), run_snippets=False, audit_html=True))
     return build.errors
 
 

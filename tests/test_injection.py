@@ -102,9 +102,10 @@ def test_exports_carry_the_text_verbatim_and_safely(hostile_site):
 )
 def test_unsafe_link_targets_are_errors(project, text, message):
     from termbook.loading import load_glossary
-    from termbook.pages import Options, load_and_verify
+    from termbook.glossary import BuildOptions, load_and_verify
+    from termbook.project import Project
 
     project.add_term("evil", term("Evil", definition=f"One.\n\nTwo {text}."))
-    build = load_and_verify(Options(root=project.root, run_snippets=False))
+    build = load_and_verify(BuildOptions(Project.discover(project.root), run_snippets=False))
     assert [p.message for p in build.errors if message in p.message], [p.message for p in build.errors]
     assert load_glossary(project.root)[1] == []  # the file itself is valid YAML and schema

@@ -13,6 +13,7 @@ from nbclient import NotebookClient
 
 from termbook.loading import load_glossary
 from termbook.notebooks import split_snippet, term_notebook
+from termbook.project import Project
 
 from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, ROOT, term
 
@@ -69,7 +70,7 @@ def real_terms():
 
 @pytest.mark.parametrize("slug", ["batch-normalization", "cross-entropy", "deep-learning"])
 def test_term_notebook_is_valid_and_runs_in_a_fresh_kernel(real_terms, slug, tmp_path):
-    nb = nbformat.reads(term_notebook(real_terms[slug], ROOT), as_version=4)
+    nb = nbformat.reads(term_notebook(real_terms[slug], Project.discover(ROOT)), as_version=4)
     nbformat.validate(nb)
     assert all(re.fullmatch(r"cell-\d+", cell["id"]) for cell in nb.cells)
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith(f"# {real_terms[slug].name}")
@@ -202,6 +203,6 @@ def test_every_tutorial_figure_in_the_site_has_alt_text():
 
 def test_every_term_notebook_is_valid_nbformat(real_terms):
     for slug, t in real_terms.items():
-        nb = nbformat.reads(term_notebook(t, ROOT), as_version=4)
+        nb = nbformat.reads(term_notebook(t, Project.discover(ROOT)), as_version=4)
         nbformat.validate(nb)  # the build writes the JSON itself; the schema is checked here
         assert nb.metadata["termbook"]["term"] == slug

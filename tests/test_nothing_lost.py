@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from termbook.cache import FORMAT, Cache
+from termbook.execution.cache import FORMAT, Cache
 from termbook.cli import main
 from termbook.loading import load_glossary
-from termbook.runner import WorkerPool
-from termbook.verification import verify_terms
+from termbook.execution.pool import WorkerPool
+from termbook.execution.verification import verify_terms
 
 from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, ROOT, Project, term
 from .test_faulty_snippets import snapshot
@@ -125,7 +125,7 @@ def assert_recomputed_and_rewritten(cached_project) -> None:
     again = verify_terms(terms, project.root, pool, cache)
     assert not again["good"].cached and again["good"].verified
     data = json.loads(entry.read_text())
-    assert data["key"] == entry.stem and data["format"] == FORMAT and data["value"]["status"] == "verified"
+    assert data["key"] == entry.stem and data["format"] == FORMAT and data["value"]["status"] == "ran"
     assert verify_terms(terms, project.root, pool, cache)["good"].cached  # and it is used again
 
 
@@ -164,7 +164,7 @@ def test_two_checks_at_once_share_the_cache_without_corrupting_it(project):
     assert len(entries) == 6
     for entry in entries:  # every entry is whole, and filed under its own key
         data = json.loads(entry.read_text(encoding="utf-8"))
-        assert data["key"] == entry.stem and data["value"]["status"] == "verified"
+        assert data["key"] == entry.stem and data["value"]["status"] == "ran"
     assert not [p for p in (project.root / ".cache").rglob("*") if p.name.startswith(".tmp-")]
     terms, _ = load_glossary(project.root)
     with WorkerPool(project.root, jobs=1) as pool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from termbook.outputs import compare_output, tokens
+from termbook.execution.outputs import compare_output, tokens
 
 SAME = [
     ("identical", "loss 0.5\n", "loss 0.5\n"),

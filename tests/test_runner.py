@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from termbook.cache import Cache
+from termbook.execution.cache import Cache
 from termbook.loading import load_glossary
-from termbook.runner import Limits, RunRequest, WorkerPool
-from termbook.verification import verify_terms
+from termbook.execution.pool import Limits, RunRequest, RunStatus, WorkerPool
+from termbook.execution.verification import Failure, Verdict, verify_terms
 
 from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, term
 
@@ -23,7 +23,7 @@ def pool(project):
 
 def run(pool, project, source, timeout=2.0, **limits):
     path = project.add_snippet("s", source)
-    return pool.run(RunRequest(path, Limits(timeout=timeout, **limits)))
+    return pool.run(RunRequest(str(path), str(project.root), Limits(timeout=timeout, **limits)))
 
 
 FAULTS = [
@@ -38,22 +38,22 @@ FAULTS = [
 @pytest.mark.parametrize("source,status,reason", [f[1:] for f in FAULTS], ids=[f[0] for f in FAULTS])
 def test_faults_are_contained_and_named(pool, project, source, status, reason):
     reply = run(pool, project, source, timeout=1.0)
-    assert reply["status"] == status
-    assert reason in reply["reason"]
+    assert reply.status is RunStatus(status)
+    assert reason in reply.reason
     # the pool still works afterwards
     ok = run(pool, project, "print('fine')\ndef check_x():\n    pass\n")
-    assert ok["status"] == "ran" and ok["stdout"] == "fine\n"
+    assert ok.status is RunStatus.RAN and ok.stdout == "fine\n"
 
 
 def test_sys_exit_is_reported_as_the_demo_error(pool, project):
     reply = run(pool, project, "import sys\nsys.exit(3)\n")
-    assert reply["demo_error"]["message"] == "the snippet called sys.exit(3)"
+    assert reply.demo_error.message == "the snippet called sys.exit(3)"
 
 
 def test_memory_cap(pool, project):
     reply = run(pool, project, "import numpy as np\nx = np.ones(50 * 10**9 // 8)\n", memory_mb=1024)
-    assert reply["demo_error"]["type"] == "MemoryError"
-    assert "memory limit exceeded" in reply["demo_error"]["message"]
+    assert reply.demo_error.type == "MemoryError"
+    assert "memory limit exceeded" in reply.demo_error.message
 
 
 def test_isolation_cwd_stdin_hashseed(pool, project):
@@ -63,25 +63,25 @@ def test_isolation_cwd_stdin_hashseed(pool, project):
         "import os, sys\nprint(os.listdir('.'))\nprint(repr(sys.stdin.read()))\nprint(os.environ['PYTHONHASHSEED'])\n"
         "open('scratch.txt', 'w').write('x')\n",
     )
-    assert reply["stdout"].splitlines() == ["[]", "''", "0"]
+    assert reply.stdout.splitlines() == ["[]", "''", "0"]
     assert not (project.root / "snippets" / "scratch.txt").exists()
 
 
 def test_traceback_points_at_the_snippet_line(pool, project):
     reply = run(pool, project, "x = 1\n\ndef check_fails():\n    assert x == 2, 'x is not 2'\n")
-    [check] = reply["checks"]
-    assert not check["ok"]
-    assert check["error"]["line"] == 4
-    assert check["error"]["message"] == "x is not 2"
-    assert 's.py", line 4, in check_fails' in check["error"]["traceback"]
-    assert "worker.py" not in check["error"]["traceback"]
+    [check] = reply.checks
+    assert not check.ok
+    assert check.error.line == 4
+    assert check.error.message == "x is not 2"
+    assert 's.py", line 4, in check_fails' in check.error.traceback
+    assert "worker.py" not in check.error.traceback
 
 
 def test_module_state_is_fresh_for_every_run(pool, project):
     source = "import numpy as np\nnp.seterr(all='raise')\nimport json\njson.MARK = getattr(json, 'MARK', 0) + 1\nprint(json.MARK)\n"
     first = run(pool, project, source)
     second = run(pool, project, source)
-    assert first["stdout"] == second["stdout"] == "1\n"
+    assert first.stdout == second.stdout == "1\n"
 
 
 def _glossary(project):
@@ -139,7 +139,7 @@ def test_corrupt_cache_entry_is_ignored_and_rewritten(pool, project, tmp_path):
     entry.write_text(entry.read_text()[:50])  # truncated
     again = verify_terms(_glossary(project), project.root, pool, cache)
     assert not again["good"].cached and again["good"].verified
-    assert json.loads(entry.read_text())["value"]["status"] == "verified"
+    assert json.loads(entry.read_text())["value"]["status"] == "ran"  # the run is cached; the verdict is judged each time
 
 
 def test_force_ignores_the_cache(pool, project, tmp_path):
@@ -155,5 +155,5 @@ def test_force_ignores_the_cache(pool, project, tmp_path):
 def test_snippet_cannot_write_into_the_repository(pool, project):
     target = project.root / "terms" / "evil.yml"
     reply = run(pool, project, f"open({str(target)!r}, 'w').write('x')\n")
-    assert "Permission denied" in reply["demo_error"]["message"]
+    assert "Permission denied" in reply.demo_error.message
     assert not target.exists()

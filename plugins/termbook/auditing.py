@@ -11,12 +11,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from .errors import Problem, dotted, relative
 from .markdown_html import MarkdownProfile, to_html
 from .mathml import MathIssueKind, convert_math
 from .model import Term
+
+if TYPE_CHECKING:
+    from .glossary import GlossaryBuild
 from .sanitizing import Removal, RemovalKind, sanitize
 
 EXPECTED = "Markdown and LaTeX that become plain HTML: no HTML attributes, event handlers, scripts, styles, or links other than http(s), mailto and relative"
@@ -113,6 +117,25 @@ def _hint(removal: Removal, in_math: bool) -> str:
     if removal.kind in (RemovalKind.ATTRIBUTE, RemovalKind.STYLE):
         return "term text may not set HTML attributes or styles; delete the '{ ... }' attribute list"
     return "term text is Markdown: write it without HTML elements"
+
+
+def audit_glossary(build: GlossaryBuild) -> list[Problem]:
+    """What the sanitiser would remove from each term page, as ``termbook check`` reports it.
+
+    (A build sanitises the HTML that MkDocs makes of each page instead; see :mod:`.finishing`.)
+    """
+    from .linking import referenced_by
+    from .rendering import render_term
+
+    project = build.project
+    by_slug = build.by_slug
+    pages = {
+        term.slug: render_term(
+            term, by_slug, linked=build.linked.get(term.slug), referenced_by=referenced_by(term, build.incoming), template=project.template
+        )
+        for term in build.terms
+    }
+    return audit_pages(build.terms, pages, project.root, MarkdownProfile.from_mkdocs_yml(project.root / "mkdocs.yml"))
 
 
 def audit_pages(terms: list[Term], pages: dict[str, str], root: Path, profile: MarkdownProfile) -> list[Problem]:

@@ -1,4 +1,4 @@
-"""The ``termbook`` command: ``new``, ``check``, ``schema``.
+"""The ``termbook`` command: ``new``, ``check``, ``render``, ``schema``.
 
 Progress and summaries go to stderr; the table and reports to stdout. Exit status: 0 all good,
 1 problems found (invalid terms, unverified snippets), 2 bad usage.
@@ -15,10 +15,11 @@ from pathlib import Path
 from .errors import format_report
 from .files import atomic_write_text
 from .model import json_schema_text
-from .outputs import compare_output
-from .pages import Options, load_and_verify
+from .execution.outputs import compare_output
+from .execution.verification import SnippetResult, Verdict, expected_path
+from .glossary import BuildOptions, load_and_verify
+from .project import Project
 from .scaffold import ScaffoldError, new_term
-from .verification import UNPINNED, VERIFIED, SnippetResult, expected_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,25 +40,34 @@ def main(argv: list[str] | None = None) -> int:
     p_check.add_argument("--term", action="append", default=[], metavar="SLUG", help="only these terms (repeatable)")
     p_check.add_argument("--suggestions", action="store_true", help="list every graph suggestion (default: one summary line)")
 
+    p_render = sub.add_parser("render", help="write the finished site (Markdown, MathML, SVG, assets, config) into a folder")
+    p_render.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write (created; must be empty or a previous render)")
+    p_render.add_argument("--force", action="store_true", help="ignore the cache and run every snippet")
+    p_render.add_argument("--no-run", action="store_true", help="do not run snippets (pages show the code without output)")
+    p_render.add_argument("--jobs", "-j", type=int, default=None, help="snippets run in parallel (default: cores)")
+
     p_schema = sub.add_parser("schema", help="print the JSON Schema of term files")
     p_schema.add_argument("--write", action="store_true", help="write schema/term.schema.json instead")
 
     args = parser.parse_args(argv)
-    root = args.root.resolve()
+    project = Project.discover(args.root.resolve())  # the folders and options of its mkdocs.yml
     try:
         if args.command == "new":
-            return _new(root, args.name)
+            return _new(project, args.name)
         if args.command == "schema":
-            return _schema(root, args.write)
-        return _check(root, args)
+            return _schema(project.root, args.write)
+        if args.command == "render":
+            return _render(project, args)
+        return _check(project, args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
 
 
-def _new(root: Path, name: str) -> int:
+def _new(project: Project, name: str) -> int:
+    root = project.root
     try:
-        written = new_term(root, name)
+        written = new_term(project, name)
     except ScaffoldError as exc:
         print(f"termbook new: {exc}", file=sys.stderr)
         return 1
@@ -79,11 +89,29 @@ def _schema(root: Path, write: bool) -> int:
     return 0
 
 
-def _check(root: Path, args) -> int:
+def _render(project: Project, args) -> int:
+    from .standalone import render_site
+
+    started = time.perf_counter()
+    options = BuildOptions(project, run_snippets=not args.no_run, force=args.force, jobs=args.jobs)
+    written, problems = render_site(options, args.out.resolve())
+    errors = [p for p in problems if p.severity == "error"]
+    if problems:
+        print(format_report(problems), file=sys.stderr)
+    if errors:
+        print("termbook render: nothing written", file=sys.stderr)
+        return 1
+    print(f"wrote {written} files to {args.out} in {time.perf_counter() - started:.1f} s; build it with "
+          f"`mkdocs build -f {args.out}/mkdocs.yml` or `zensical build -f {args.out}/mkdocs.yml`", file=sys.stderr)
+    return 0
+
+
+def _check(project: Project, args) -> int:
+    root = project.root
     started = time.perf_counter()
     progress = _Progress(sys.stderr)
-    options = Options(
-        root=root, run_snippets=not args.no_run, force=args.force, jobs=args.jobs, only=frozenset(args.term), audit_html=True
+    options = BuildOptions(
+        project, run_snippets=not args.no_run, force=args.force, jobs=args.jobs, only=frozenset(args.term), audit_html=True
     )
     build = load_and_verify(options, progress=progress.step if not args.no_run else None)
     progress.finish()
@@ -125,13 +153,14 @@ def _check(root: Path, args) -> int:
                 {
                     "term": r.slug,
                     "snippet": r.snippet,
-                    "status": r.status,
+                    "status": r.status.value,
                     "verified": r.verified,
                     "reason": r.reason,
                     "seconds": round(r.seconds, 4),
                     "peak_memory_kb": r.max_rss_kb,
                     "cached": r.cached,
-                    "checks": [{"name": c["name"], "ok": c["ok"]} for c in r.checks],
+                    "failure": r.failure.value if r.failure else None,
+                    "checks": [{"name": c.name, "ok": c.ok} for c in r.checks],
                 }
                 for r in results.values()
             ],
@@ -151,13 +180,8 @@ def _update(root: Path, build, results: dict[str, SnippetResult], assume_yes: bo
     interactive = sys.stdin.isatty()
     terms = {t.slug: t for t in build.terms}
     for slug, result in results.items():
-        if result.verified:
-            continue
-        checks_ok = result.checks and all(c.get("ok") for c in result.checks)
-        if not checks_ok or result.reason.startswith("running the snippet raised"):
-            continue  # only a run whose checks pass may be pinned
-        if result.status != UNPINNED and "output differs" not in result.reason:
-            continue
+        if result.verified or result.failure is None or not result.failure.pinnable:
+            continue  # only a run that passed all its checks and differs only in output may be pinned
         term = terms[slug]
         target = expected_path(term.snippet)
         print(f"\n== {slug}: {target.relative_to(root)}", file=sys.stderr)
@@ -180,7 +204,7 @@ def _update(root: Path, build, results: dict[str, SnippetResult], assume_yes: bo
             atomic_write_text(target, result.stdout)
             result.expected = result.stdout
             if compare_output(result.expected, result.stdout, term.data.verify.rtol, term.data.verify.atol) is None:
-                result.status, result.reason, result.details = VERIFIED, "", ""
+                result.status, result.failure, result.reason, result.details = Verdict.VERIFIED, None, "", ""
             print(f"pinned {target.relative_to(root)}", file=sys.stderr)
 
 
@@ -188,7 +212,7 @@ def _table(results: dict[str, SnippetResult], out) -> None:
     width = max([len("term")] + [len(s) for s in results])
     out.write(f"{'term':<{width}}  {'status':<12}  {'time':>8}  {'memory':>9}\n")
     for slug, r in results.items():
-        status = r.status + (" (cached)" if r.cached else "")
+        status = r.status.value + (" (cached)" if r.cached else "")
         out.write(f"{slug:<{width}}  {status:<12}  {r.seconds:>7.3f}s  {r.max_rss_kb / 1024:>7.1f}MB\n")
 
 
@@ -203,7 +227,7 @@ class _Progress:
     def step(self, result: SnippetResult) -> None:
         self.count += 1
         if self.tty:
-            self.stream.write(f"\r\033[Kverifying snippets: {self.count} done, last {result.slug} ({result.status})")
+            self.stream.write(f"\r\033[Kverifying snippets: {self.count} done, last {result.slug} ({result.status.value})")
             self.stream.flush()
 
     def finish(self) -> None:

@@ -8,11 +8,18 @@ return them.
 from __future__ import annotations
 
 import difflib
+import enum
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"  # the build cannot publish this
+    WARNING = "warning"  # published, but `--strict` stops
+    SUGGESTION = "suggestion"  # a hint about the glossary's links; never fails anything
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,7 @@ class Problem:
     field: str | None = None
     expected: str | None = None
     hint: str | None = None
-    severity: str = "error"  # "error" or "warning"
+    severity: Severity = Severity.ERROR
 
     def location(self) -> str:
         where = self.file
@@ -78,8 +85,8 @@ def printable(text: str) -> str:
 
 def format_report(problems: Iterable[Problem]) -> str:
     problems = list(problems)
-    errors = sum(p.severity == "error" for p in problems)
-    warnings = len(problems) - errors
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = sum(p.severity is Severity.WARNING for p in problems)
     body = "\n".join(p.format() for p in problems)
     counts = []
     if errors:

@@ -36,7 +36,7 @@ def glossary_json(
             snippet = {"path": snippet_paths[term.slug], "status": "not run", "verified": False}
             if result is not None:
                 snippet.update(
-                    status=result.status,
+                    status=result.status.value,
                     verified=result.verified,
                     reason=result.reason,
                     output=result.stdout,

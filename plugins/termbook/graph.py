@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .errors import Problem, relative
+from .errors import Problem, Severity, relative
 from .model import Term
 
 RELATED = "related"
@@ -66,7 +66,7 @@ def health(terms: list[Term], graph: list[Edge], root=None) -> list[Problem]:
                     f"{term.slug} is an orphan: no term links to it and it links to none",
                     field="related",
                     hint="add the terms a reader should visit next to 'related'",
-                    severity="suggestion",
+                    severity=Severity.SUGGESTION,
                 )
             )
     for source, target in sorted(related):
@@ -79,7 +79,7 @@ def health(terms: list[Term], graph: list[Edge], root=None) -> list[Problem]:
                     line=term.line_of("related")[0],
                     field="related",
                     hint=f"add '{source}' to the related list of {target}, if a reader of {target} would want it",
-                    severity="suggestion",
+                    severity=Severity.SUGGESTION,
                 )
             )
     for edge in graph:
@@ -92,7 +92,7 @@ def health(terms: list[Term], graph: list[Edge], root=None) -> list[Problem]:
                     line=term.line_of("related")[0],
                     field="related",
                     hint=f"add '{edge.target}' to related, or leave it as an in-text link",
-                    severity="suggestion",
+                    severity=Severity.SUGGESTION,
                 )
             )
     return out

@@ -17,21 +17,24 @@ from pydantic import ValidationError
 from .errors import Problem, did_you_mean, dotted, relative
 from .safety import describe_character, invisible_characters
 from .scaffold import SNIPPET_PLACEHOLDER, placeholder_fields
+from .project import Project, as_project
 from .model import FIELDS, SLUG_RE, SUMMARY_MAX, Term, TermData, module_name, slugify
 from .yaml_source import KEY, parse_yaml
 
 MAX_FILE_BYTES = 256 * 1024
 
 
-def load_glossary(root: Path, terms_dir: str = "terms", snippets_dir: str = "snippets") -> tuple[list[Term], list[Problem]]:
-    """Load and cross-check the whole glossary under ``root``."""
+def load_glossary(project: Project | Path) -> tuple[list[Term], list[Problem]]:
+    """Load and cross-check the whole glossary of ``project`` (or of the project at a folder)."""
     from .validation import check_glossary
 
-    terms, problems = load_terms(root / terms_dir, root, snippets_dir)
+    project = as_project(project)
+    terms, problems = load_terms(project)
     # a related slug whose file exists but has its own problems is not "unknown": that file's
     # problems are reported, and repeating them as "create terms/x.yml" would mislead
-    present = {path.stem for path in _term_files(root / terms_dir)}
-    return terms, problems + check_glossary(terms, root, present=present) + check_snippet_sources(root / snippets_dir, root)
+    present = {path.stem for path in _term_files(project.terms_dir)}
+    root = project.root
+    return terms, problems + check_glossary(terms, root, present=present) + check_snippet_sources(project.snippets_dir, root)
 
 
 def invisible_problems(text: str, file: str, positions: dict | None = None) -> list[Problem]:
@@ -75,7 +78,8 @@ def check_snippet_sources(snippets_dir: Path, root: Path) -> list[Problem]:
     return problems
 
 
-def load_terms(terms_dir: Path, root: Path, snippets_dir: str = "snippets") -> tuple[list[Term], list[Problem]]:
+def load_terms(project: Project) -> tuple[list[Term], list[Problem]]:
+    terms_dir, root = project.terms_dir, project.root
     terms: list[Term] = []
     problems: list[Problem] = []
     if not terms_dir.is_dir():
@@ -92,7 +96,7 @@ def load_terms(terms_dir: Path, root: Path, snippets_dir: str = "snippets") -> t
     except OSError as exc:
         return [], [Problem(relative(terms_dir, root), f"cannot be listed: {exc.strerror}", hint="check its permissions")]
     for path in paths:
-        term, file_problems = load_term(path, root, snippets_dir)
+        term, file_problems = load_term(path, project)
         problems += file_problems
         if term is not None:
             terms.append(term)
@@ -106,8 +110,10 @@ def _term_files(terms_dir: Path) -> list[Path]:
         return []
 
 
-def load_term(path: Path, root: Path, snippets_dir: str = "snippets") -> tuple[Term | None, list[Problem]]:
+def load_term(path: Path, project: Project | Path) -> tuple[Term | None, list[Problem]]:
     """Read and validate one term file; return the term (or None) and its problems."""
+    project = as_project(project)
+    root = project.root
     file = relative(path, root)
     slug = path.stem
     problems: list[Problem] = []
@@ -195,7 +201,7 @@ def load_term(path: Path, root: Path, snippets_dir: str = "snippets") -> tuple[T
         model = TermData.model_validate(data)
     except ValidationError as exc:
         return None, problems + [_translate(err, file, positions, data) for err in exc.errors()]
-    snippet, snippet_problems = _snippet_path(model, slug, path, root, snippets_dir, positions, file)
+    snippet, snippet_problems = _snippet_path(model, slug, project, positions, file)
     problems += snippet_problems + _placeholder_problems(model, positions, file, snippet, root)
     term = Term(slug=slug, path=path, data=model, snippet=snippet, positions=positions)
     return term, problems
@@ -264,9 +270,11 @@ def _size(path: Path, at_least: int) -> int:
         return at_least
 
 
-def _snippet_path(model: TermData, slug, path, root, snippets_dir, positions, file) -> tuple[Path | None, list[Problem]]:
+def _snippet_path(model: TermData, slug: str, project: Project, positions, file: str) -> tuple[Path | None, list[Problem]]:
+    root = project.root
+    snippets_dir = relative(project.snippets_dir, root)
     if model.snippet is None:
-        default = root / snippets_dir / f"{module_name(slug)}.py"
+        default = project.snippets_dir / f"{module_name(slug)}.py"
         if not default.is_file():
             return None, []
         if _inside(default, root):

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import markdown
-import yaml
+
+from .project import Unresolved, read_mkdocs_yml
 
 # What termbook's own mkdocs.yml enables; used when the project has no mkdocs.yml.
 DEFAULT_EXTENSIONS: tuple[str, ...] = (
@@ -34,12 +35,8 @@ class MarkdownProfile:
 
     @classmethod
     def from_mkdocs_yml(cls, path: Path) -> MarkdownProfile:
-        """The profile of ``mkdocs.yml`` at ``path``; the default one if it cannot be read."""
-        try:
-            config = yaml.load(path.read_text(encoding="utf-8"), Loader=_TolerantLoader)  # noqa: S506 - tolerant *safe* loader
-        except (OSError, UnicodeDecodeError, yaml.YAMLError):
-            return cls()
-        entries = config.get("markdown_extensions") if isinstance(config, dict) else None
+        """The profile of ``mkdocs.yml`` at ``path``; the default one if it has none."""
+        entries = read_mkdocs_yml(path).get("markdown_extensions")
         if not isinstance(entries, list):
             return cls()
         extensions: list[str] = []
@@ -51,7 +48,7 @@ class MarkdownProfile:
                 name, options = next(iter(entry.items()))
                 extensions.append(str(name))
                 if isinstance(options, dict):
-                    configs[str(name)] = {k: v for k, v in options.items() if not isinstance(v, _Unresolved) and not _has_unresolved(v)}
+                    configs[str(name)] = {k: v for k, v in options.items() if not _has_unresolved(v)}
         return cls(tuple(extensions), configs)
 
     def renderer(self) -> markdown.Markdown:
@@ -61,20 +58,8 @@ class MarkdownProfile:
             return markdown.Markdown(extensions=list(DEFAULT_EXTENSIONS), extension_configs=DEFAULT_CONFIGS)
 
 
-class _Unresolved:
-    """A value written with a tag this loader does not run (``!!python/name:``, ``!ENV``)."""
-
-
-class _TolerantLoader(yaml.SafeLoader):
-    pass
-
-
-_TolerantLoader.add_multi_constructor("", lambda loader, suffix, node: _Unresolved())
-_TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: _Unresolved())
-
-
 def _has_unresolved(value: Any) -> bool:
-    if isinstance(value, _Unresolved):
+    if isinstance(value, Unresolved):
         return True
     if isinstance(value, dict):
         return any(_has_unresolved(v) for v in value.values())

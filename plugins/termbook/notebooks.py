@@ -13,9 +13,10 @@ import json
 import textwrap
 from pathlib import Path
 
-from .deps import dependencies
 from .errors import relative
+from .execution.deps import dependencies
 from .model import Term
+from .project import Project
 
 CHECKS_MODULE = Path(__file__).with_name("checks.py")
 
@@ -86,12 +87,14 @@ def setup_cell(modules: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def term_notebook(term: Term, root: Path, snippets_dir: str = "snippets") -> str:
-    root = Path(root)
+def term_notebook(term: Term, project: Project) -> str:
+    """The term as a notebook: its text, each function of its snippet, the checks, the demo last."""
+    assert term.snippet is not None
     source = term.snippet.read_text(encoding="utf-8")
     code_cells, checks, demo = split_snippet(source)
-    deps = dependencies(term.snippet, root / snippets_dir)
-    modules = {relative(d, root): d.read_text(encoding="utf-8") for d in deps}
+    deps = dependencies(term.snippet, project.snippets_dir)
+    # the imported snippets, at their place in the package: {"<package>/softmax.py": source}
+    modules = {relative(d, project.import_root): d.read_text(encoding="utf-8") for d in deps}
     if "termbook" in source or any("termbook" in s for s in modules.values()):
         modules["termbook/checks.py"] = CHECKS_MODULE.read_text(encoding="utf-8")
     d = term.data
@@ -101,7 +104,7 @@ def term_notebook(term: Term, root: Path, snippets_dir: str = "snippets") -> str
         cells.append(_markdown(f"## How it works\n\n{d.how_it_works.strip()}"))
     cells.append(
         _markdown(
-            f"## In code\n\nThe code of `{relative(term.snippet, root)}`, one cell per function. "
+            f"## In code\n\nThe code of `{relative(term.snippet, project.root)}`, one cell per function. "
             "It needs NumPy" + (" and matplotlib" if "matplotlib" in source else "") + "."
         )
     )

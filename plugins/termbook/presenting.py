@@ -6,7 +6,7 @@ import html
 import re
 from dataclasses import dataclass
 
-from .verification import UNPINNED, SnippetResult
+from .execution.verification import SnippetResult, Verdict
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,10 @@ def present_snippet(
         parts += ["Output:", "", fence(result.stdout, "text"), ""]
     if result is not None:
         for url, figure in zip(figure_urls, result.figures):
-            alt = " ".join(figure.get("alt", "").split()).replace("[", "(").replace("]", ")") or "Figure drawn by the snippet"
+            alt = " ".join(figure.alt.split()).replace("[", "(").replace("]", ")") or "Figure drawn by the snippet"
             parts += [f'<figure class="termbook-figure" markdown>', f"![{alt}]({url})", f"<figcaption>{html.escape(alt)}</figcaption>", "</figure>", ""]
     if result is not None and not result.verified:
-        kind = "warning" if result.status == UNPINNED else "failure"
+        kind = "warning" if result.status is Verdict.UNPINNED else "failure"
         parts += [f'!!! {kind} "Not verified"', "", _indent(html.escape(result.reason, quote=False)), ""]
         if result.details.strip():
             parts += [_indent(fence(result.details, "text")), ""]

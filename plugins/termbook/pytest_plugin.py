@@ -2,8 +2,12 @@
 
 ``pytest terms/`` (or plain ``pytest`` with ``terms`` in ``testpaths``) collects one item per
 ``terms/<slug>.yml``; the item validates the term file and verifies its snippet exactly as the
-build does (same worker, same judge). ``-k batch`` and ``pytest -n auto`` work as usual. Results
+build does (same worker, same judge). ``-k batch`` and ``pytest -n auto`` work as usual. Runs
 are not taken from the cache unless ``--termbook-cache`` is given: a test run runs the code.
+
+The folders are the project's (:meth:`termbook.project.Project.discover`): the termbook options of
+``mkdocs.yml`` at pytest's rootdir, so a configured ``terms_dir``, ``snippets_dir`` or
+``cache_dir`` is honoured here as in the build.
 """
 
 from __future__ import annotations
@@ -12,26 +16,32 @@ from pathlib import Path
 
 import pytest
 
-from .cache import Cache
-from .errors import format_report
+from .errors import Severity, format_report
+from .execution.cache import Cache
+from .execution.pool import WorkerPool
+from .execution.verification import verify_terms
 from .loading import load_term
 from .model import module_name
-from .runner import WorkerPool
-from .verification import verify_terms
+from .project import Project
 
 _POOL = pytest.StashKey[WorkerPool]()
+_PROJECT = pytest.StashKey[Project]()
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("termbook")
-    group.addoption("--termbook-cache", action="store_true", help="reuse cached snippet results (.cache/termbook)")
-    parser.addini("termbook_terms_dir", "directory of term files, relative to rootdir", default="terms")
+    group.addoption("--termbook-cache", action="store_true", help="reuse cached snippet runs (the project's cache folder)")
+
+
+def project_of(config) -> Project:
+    project = config.stash.get(_PROJECT, None)
+    if project is None:
+        project = config.stash[_PROJECT] = Project.discover(config.rootpath)
+    return project
 
 
 def pytest_collect_file(file_path: Path, parent):
-    config = parent.config
-    terms_dir = (config.rootpath / config.getini("termbook_terms_dir")).resolve()
-    if file_path.suffix == ".yml" and file_path.parent.resolve() == terms_dir:
+    if file_path.suffix == ".yml" and file_path.parent.resolve() == project_of(parent.config).terms_dir:
         return TermFile.from_parent(parent, path=file_path)
     return None
 
@@ -49,15 +59,15 @@ class SnippetFailure(Exception):
 
 class SnippetItem(pytest.Item):
     def runtest(self) -> None:
-        root = self.config.rootpath
-        term, problems = load_term(self.path, root)
-        errors = [p for p in problems if p.severity == "error"]
+        project = project_of(self.config)
+        term, problems = load_term(self.path, project)
+        errors = [p for p in problems if p.severity is Severity.ERROR]
         if errors or term is None:
             raise SnippetFailure(format_report(errors))
         if term.snippet is None:
             pytest.skip(f"{term.slug} has no snippet")
-        cache = Cache(root / ".cache" / "termbook", enabled=self.config.getoption("termbook_cache"))
-        result = verify_terms([term], root, _pool(self.config), cache)[term.slug]
+        cache = Cache(project.cache_dir, enabled=self.config.getoption("termbook_cache"))
+        result = verify_terms([term], project, _pool(self.config), cache)[term.slug]
         self.user_properties.append(("seconds", result.seconds))
         if not result.verified:
             message = result.problem().format()
@@ -77,7 +87,7 @@ class SnippetItem(pytest.Item):
 def _pool(config) -> WorkerPool:
     pool = config.stash.get(_POOL, None)
     if pool is None:
-        pool = WorkerPool(config.rootpath, jobs=1)
+        pool = WorkerPool(project_of(config).import_root, jobs=1)
         config.stash[_POOL] = pool
         config.add_cleanup(pool.close)
     return pool

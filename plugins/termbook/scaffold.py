@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from .model import module_name, slugify
+from .project import Project
 
 TERM_TEMPLATE = """\
 # yaml-language-server: $schema=../schema/term.schema.json
@@ -98,14 +99,15 @@ class ScaffoldError(Exception):
     pass
 
 
-def new_term(root: Path, name: str, terms_dir: str = "terms", snippets_dir: str = "snippets") -> list[Path]:
-    """Create ``terms/<slug>.yml`` and ``snippets/<module>.py``; refuse if either exists."""
+def new_term(project: Project, name: str) -> list[Path]:
+    """Create ``terms/<slug>.yml`` and ``snippets/<module>.py`` (the project's folders); refuse if either exists."""
+    root = project.root
     name = " ".join(name.split())
     if not name:
         raise ScaffoldError("the term needs a name, e.g. termbook new \"Layer Normalization\"")
     slug = slugify(name)
-    term_path = root / terms_dir / f"{slug}.yml"
-    snippet_path = root / snippets_dir / f"{module_name(slug)}.py"
+    term_path = project.terms_dir / f"{slug}.yml"
+    snippet_path = project.snippets_dir / f"{module_name(slug)}.py"
     existing = [p for p in (term_path, snippet_path) if p.exists()]
     if existing:
         raise ScaffoldError(

@@ -21,12 +21,15 @@ from dataclasses import dataclass
 from html import escape as html_escape
 from pathlib import Path
 
-from .deps import dependencies, direct_dependencies
-from .errors import Problem, relative
+from .errors import Problem, Severity, relative
+from .execution.deps import dependencies, direct_dependencies
+from .execution.verification import numpy_version, runner_version
 from .files import atomic_write_text
-from .verification import numpy_version, runner_version
+from .project import Project
 
-_TERM_LINK = re.compile(r"\]\((?:\.\./)+terms/([a-z0-9]+(?:-[a-z0-9]+)*)\.md(?:#[^)]*)?\)")
+def _term_link(url_prefix: str) -> re.Pattern[str]:
+    """A Markdown link to a term page: ``](../terms/dropout.md)`` (under the layout's prefix)."""
+    return re.compile(r"\]\((?:\.\./)+" + re.escape(url_prefix) + r"/([a-z0-9]+(?:-[a-z0-9]+)*)\.md(?:#[^)]*)?\)")
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ class Tutorial:
     terms: tuple[str, ...]  # slugs linked from its Markdown cells, in order
 
 
-def read_tutorial(path: Path, docs_dir: Path) -> Tutorial:
+def read_tutorial(path: Path, docs_dir: Path, url_prefix: str) -> Tutorial:
     nb = json.loads(path.read_text(encoding="utf-8"))
     title, slugs = path.stem.replace("-", " ").capitalize(), []
     for cell in nb.get("cells", []):
@@ -46,18 +49,19 @@ def read_tutorial(path: Path, docs_dir: Path) -> Tutorial:
         heading = re.search(r"^#\s+(.+)$", text, re.M)
         if heading and title == path.stem.replace("-", " ").capitalize():
             title = heading.group(1).strip()
-        slugs += _TERM_LINK.findall(text)
+        slugs += _term_link(url_prefix).findall(text)
     return Tutorial(path.relative_to(docs_dir).as_posix(), title, tuple(dict.fromkeys(slugs)))
 
 
-def find_tutorials(docs_dir: Path) -> list[Tutorial]:
-    folder = docs_dir / "tutorials"
+def find_tutorials(project: Project) -> list[Tutorial]:
+    """Every ``*.ipynb`` of the project's tutorials folder, named relative to its docs folder."""
+    folder = project.tutorials_dir
     if not folder.is_dir():
         return []
-    return [read_tutorial(p, docs_dir) for p in sorted(folder.glob("*.ipynb"))]
+    return [read_tutorial(p, project.docs_dir, project.layout.url_prefix) for p in sorted(folder.glob("*.ipynb"))]
 
 
-def tutorial_cache_key(path: Path, root: Path, snippets_dir: str = "snippets") -> str:
+def tutorial_cache_key(path: Path, project: Project) -> str:
     nb = json.loads(path.read_text(encoding="utf-8"))
     code = "\n".join(
         line
@@ -66,7 +70,7 @@ def tutorial_cache_key(path: Path, root: Path, snippets_dir: str = "snippets") -
         for line in "".join(c.get("source", "")).splitlines()
         if not line.lstrip().startswith(("%", "!"))  # IPython magics are not Python
     )
-    snippets = root / snippets_dir
+    snippets, root = project.snippets_dir, project.root
     deps: set[Path] = set()
     for direct in direct_dependencies(code, snippets):
         deps |= {direct, *dependencies(direct, snippets)}
@@ -79,22 +83,30 @@ def tutorial_cache_key(path: Path, root: Path, snippets_dir: str = "snippets") -
     return digest.hexdigest()
 
 
-def execute_tutorial(path: Path, root: Path, cache_dir: Path, *, timeout: int = 300) -> tuple[Path | None, Problem | None]:
-    """The executed copy of ``path`` (from the cache when nothing it depends on changed)."""
+def execute_tutorial(path: Path, project: Project, *, timeout: int = 300) -> tuple[Path | None, Problem | None]:
+    """The executed copy of ``path`` (from the cache when nothing it depends on changed).
+
+    The kernel runs in the tutorial's folder with the project's import root first on its path,
+    so ``from <snippets package>.softmax import softmax`` works whatever the folders are called.
+    """
+    root, cache_dir = project.root, project.cache_dir
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
-    key = tutorial_cache_key(path, root)
+    key = tutorial_cache_key(path, project)
     target = cache_dir / "tutorials" / f"{path.stem}-{key[:20]}.ipynb"
     if target.is_file():
         return target, None
     nb = nbformat.read(path, as_version=4)
+    import os
+
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", allow_errors=False, resources={"metadata": {"path": str(path.parent)}}
     )
+    pythonpath = os.pathsep.join(p for p in (str(project.import_root), os.environ.get("PYTHONPATH", "")) if p)
     try:
-        client.execute()
+        client.execute(env={**os.environ, "PYTHONPATH": pythonpath})
     except (CellExecutionError, CellTimeoutError) as exc:
         index = next((i for i, c in enumerate(nb.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", []))), None)
         text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()  # the kernel colours its tracebacks
@@ -140,7 +152,7 @@ def figure_alt_texts(nb: dict, file: str) -> tuple[list[str | None], list[Proble
                     expected=f"{'a list of ' + str(images) + ' descriptions' if images > 1 else 'a description'} of what the figure shows",
                     hint='in Jupyter: Property Inspector > Cell Metadata, add {"termbook": {"alt": "..."}}; '
                     "say what a reader should see, not how it was plotted",
-                    severity="warning",
+                    severity=Severity.WARNING,
                 )
             )
         alts += (texts + [None] * images)[:images]

@@ -1,14 +1,16 @@
 """A warm worker: NumPy imported once, then one fresh forked process per snippet.
 
-Run as ``python -m termbook.worker``. It reads one JSON request per line on stdin and answers one
+Run as ``python -m termbook.execution.worker``. It reads one JSON request per line on stdin and answers one
 JSON line on stdout. For each request it forks; the child isolates itself (own process group,
 empty temporary working directory, stdin from /dev/null, resource limits, no root rights) and runs
 the snippet as ``__main__`` under its real file name, then its ``check_*``/``test_*`` functions.
 The parent enforces the wall-clock timeout, kills the child's whole process group afterwards and
 reports how it ended. The fork is what makes isolation cheap: the child starts with NumPy loaded.
 
-This module is imported by the worker process only; it must not import the rest of termbook
-(snippets import :mod:`termbook.checks`, which stays cheap).
+This module is imported by the worker process only; it imports nothing of termbook but
+:mod:`.protocol` (standard library only; snippets import :mod:`termbook.checks`, which stays cheap).
+Requests and replies are the JSON forms of :class:`~.protocol.RunRequest` and
+:class:`~.protocol.RunReply`.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ import time
 import traceback
 import types
 
-PROTOCOL = 1
+from termbook.execution.protocol import RunStatus
+
 NOBODY = 65534
 RESULT_LIMIT = 8 * 1024 * 1024
 
@@ -51,7 +54,7 @@ def main() -> None:
         try:
             reply = handle(request)
         except Exception as exc:  # the worker must survive anything a request does
-            reply = {"id": request.get("id"), "status": "error", "reason": f"runner failure: {exc!r}"}
+            reply = {"id": request.get("id"), "status": RunStatus.ERROR.value, "reason": f"runner failure: {exc!r}"}
         out.write(json.dumps(reply) + "\n")
         out.flush()
 
@@ -127,9 +130,9 @@ def handle(req: dict) -> dict:
         except ValueError:
             result = None
     if stdout[1] and not timed_out:
-        reply.update(status="limit", reason=f"output limit exceeded: more than {req['output_bytes']} bytes printed")
+        reply.update(status=RunStatus.LIMIT.value, reason=f"output limit exceeded: more than {req['output_bytes']} bytes printed")
     elif timed_out:
-        reply.update(status="timeout", reason=f"timed out after {req['timeout']:g} s (wall clock); the process was killed")
+        reply.update(status=RunStatus.TIMEOUT.value, reason=f"timed out after {req['timeout']:g} s (wall clock); the process was killed")
     elif os.WIFSIGNALED(status) and result is None:
         sig = os.WTERMSIG(status)
         name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
@@ -139,10 +142,10 @@ def handle(req: dict) -> dict:
             "SIGXFSZ": "output limit exceeded",
             "SIGXCPU": "CPU time limit exceeded",
         }.get(name, "the process was killed by a signal")
-        reply.update(status="crashed", reason=f"{why} ({name})")
+        reply.update(status=RunStatus.CRASHED.value, reason=f"{why} ({name})")
     elif result is None:
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-        reply.update(status="crashed", reason=f"the process exited with status {code} before reporting its checks (os._exit?)")
+        reply.update(status=RunStatus.CRASHED.value, reason=f"the process exited with status {code} before reporting its checks (os._exit?)")
     else:
         reply.update(result)
     return reply
@@ -384,7 +387,7 @@ def run_snippet(path: str, root: str) -> dict:
     module.__file__ = path
     module.__builtins__ = __builtins__
     sys.modules["__main__"] = module
-    result: dict = {"status": "ran", "checks": [], "demo_error": None}
+    result: dict = {"status": RunStatus.RAN.value, "checks": [], "demo_error": None}
     started = time.perf_counter()
     try:
         with open(path, encoding="utf-8") as fh:

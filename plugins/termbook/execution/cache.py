@@ -1,6 +1,6 @@
-"""The snippet result cache under ``.cache/termbook/``.
+"""The run cache under ``.cache/termbook/``: what a snippet did, keyed on what was executed.
 
-One JSON file per key. Writes go to a temporary file in the same directory and are moved into
+One JSON file per key (a :class:`~.protocol.RunReply`). Writes go to a temporary file in the same directory and are moved into
 place with ``os.replace``, so a reader sees a whole entry or none, and two builds writing at once
 cannot interleave. An entry that does not parse, or whose recorded key differs from its name, is
 treated as missing (and rewritten by the next run).
@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .files import atomic_write_text
+from ..files import atomic_write_text
 
-FORMAT = 1
+FORMAT = 2  # 2: the value is a RunReply; judging it against the pinned output is not cached
 
 
 class Cache:

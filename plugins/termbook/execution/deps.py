@@ -1,5 +1,7 @@
 """Which snippets a snippet imports (``from snippets.softmax import softmax``), transitively.
 
+The package is the snippets directory, whatever its name.
+
 The cache key of a snippet includes the source of everything it depends on, so editing
 ``softmax.py`` re-runs ``cross_entropy.py`` too.
 """
@@ -11,10 +13,15 @@ from functools import lru_cache
 from pathlib import Path
 
 
-def direct_dependencies(source: str, snippets_dir: Path, package: str = "snippets") -> set[Path]:
-    """Snippet files imported by ``source``; unparsable source has none (the run reports it)."""
+def direct_dependencies(source: str, snippets_dir: Path) -> set[Path]:
+    """Snippet files imported by ``source``; unparsable source has none (the run reports it).
+
+    The snippets directory is a package named after the directory (``snippets/`` → ``snippets``,
+    ``examples/code/`` → ``code``): ``from <package>.softmax import softmax`` is a dependency.
+    """
+    package = snippets_dir.name
     found = set()
-    for name in _imported_names(source):
+    for name in _imported_names(source, package):
         parts = name.split(".")
         if parts[0] != package or len(parts) < 2:
             continue
@@ -25,7 +32,7 @@ def direct_dependencies(source: str, snippets_dir: Path, package: str = "snippet
 
 
 @lru_cache(maxsize=4096)
-def _imported_names(source: str, package: str = "snippets") -> frozenset[str]:
+def _imported_names(source: str, package: str) -> frozenset[str]:
     """Module names a source imports (parsed once per distinct source: builds ask repeatedly)."""
     try:
         tree = ast.parse(source)

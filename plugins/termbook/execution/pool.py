@@ -1,8 +1,9 @@
-"""A pool of warm workers (see :mod:`termbook.worker`) that runs snippets in parallel.
+"""A pool of warm workers (see :mod:`.worker`) that runs snippets in parallel.
 
 ``WorkerPool(root).run_many(requests)`` starts one worker per core on first use (each imports
-NumPy once), hands each request to an idle worker and returns the raw replies in order. A worker
-that dies is replaced and its request reported as crashed; the other requests still run.
+NumPy once), hands each :class:`~.protocol.RunRequest` to an idle worker and returns the typed
+:class:`~.protocol.RunReply` of each, in order. A worker that dies is replaced and its request
+reported as :attr:`~.protocol.RunStatus.WORKER_DIED`; the other requests still run.
 """
 
 from __future__ import annotations
@@ -16,26 +17,14 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import replace
 from pathlib import Path
 
-PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
+from .protocol import Limits, RunReply, RunRequest, RunStatus
 
+PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
 
-@dataclass(frozen=True)
-class Limits:
-    """What one snippet run may use."""
-
-    timeout: float = 10.0  # seconds of wall-clock time
-    memory_mb: int = 2048  # address space
-    output_bytes: int = 1024 * 1024  # printed output kept (and allowed)
-    max_processes: int = 256  # per user; enforced because the child never runs as root
-
-
-@dataclass(frozen=True)
-class RunRequest:
-    path: Path  # absolute path of the snippet
-    limits: Limits = Limits()
+__all__ = ["Limits", "RunReply", "RunRequest", "RunStatus", "WorkerPool"]
 
 
 def worker_env(root: Path) -> dict[str, str]:
@@ -58,7 +47,7 @@ class _Worker:
     def __init__(self, root: Path, python: str):
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
-            [python, "-m", "termbook.worker"],
+            [python, "-m", "termbook.execution.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log,
@@ -69,14 +58,18 @@ class _Worker:
             start_new_session=True,
         )
 
-    def ask(self, message: dict) -> dict | None:
+    def ask(self, message: dict) -> object | None:
+        """The worker's JSON answer, or None when it died (or answered with something not JSON)."""
         try:
             self.proc.stdin.write(json.dumps(message) + "\n")
             self.proc.stdin.flush()
             line = self.proc.stdout.readline()
         except (BrokenPipeError, OSError):
             return None
-        return json.loads(line) if line else None
+        try:
+            return json.loads(line) if line else None
+        except ValueError:
+            return None
 
     def stderr_tail(self) -> str:
         self.log.seek(0)
@@ -115,32 +108,25 @@ class WorkerPool:
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def run(self, request: RunRequest) -> dict:
+    def run(self, request: RunRequest) -> RunReply:
         worker = self._acquire()
         with self._lock:
             self._ids += 1
             ident = self._ids
-        message = {"id": ident, "path": str(request.path), "root": str(self.root), **asdict(request.limits)}
-        reply = worker.ask(message)
+        reply = worker.ask(replace(request, id=ident).to_json())
         if reply is None:  # the worker itself died; replace it
             detail = worker.stderr_tail()
             self._replace(worker)
-            return {
-                "id": ident,
-                "status": "worker-died",
-                "reason": "the snippet worker died" + (f": {detail.strip().splitlines()[-1]}" if detail.strip() else ""),
-                "stdout": "",
-                "stderr": detail,
-                "seconds": 0.0,
-            }
+            reason = "the snippet worker died" + (f": {detail.strip().splitlines()[-1]}" if detail.strip() else "")
+            return RunReply(status=RunStatus.WORKER_DIED, reason=reason, id=ident, stderr=detail)
         self._idle.put(worker)
-        return reply
+        return RunReply.from_json(reply)
 
-    def run_many(self, requests: Iterable[RunRequest], on_result: Callable[[int, dict], None] | None = None) -> list[dict]:
+    def run_many(self, requests: Iterable[RunRequest], on_result: Callable[[int, RunReply], None] | None = None) -> list[RunReply]:
         requests = list(requests)
         if not requests:
             return []
-        results: list[dict | None] = [None] * len(requests)
+        results: list[RunReply | None] = [None] * len(requests)
 
         def one(index: int) -> None:
             results[index] = self.run(requests[index])

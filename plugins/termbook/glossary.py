@@ -1,0 +1,99 @@
+"""The glossary of one build: load and validate every term, link them, run and verify snippets.
+
+``load_and_verify(options) -> GlossaryBuild`` is what the MkDocs plugin, the CLI, the pytest plugin
+and the render core start from. It never raises for bad input: problems come back in
+``GlossaryBuild.problems``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import Problem, Severity, relative
+from .execution.cache import Cache
+from .execution.pool import WorkerPool
+from .execution.verification import SnippetResult, verify_terms
+from .graph import Edge, edges, health
+from .linking import LinkedTerm, Linker, backlinks, link_term
+from .loading import load_glossary
+from .model import Term
+from .project import Project
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What one run does with a project; the folders are the project's."""
+
+    project: Project
+    run_snippets: bool = True
+    use_cache: bool = True
+    force: bool = False
+    jobs: int | None = None
+    only: frozenset[str] = frozenset()  # verify only these slugs (all are still validated)
+    audit_html: bool = False  # render every term page as HTML and report what the sanitiser would remove
+
+
+@dataclass
+class GlossaryBuild:
+    project: Project
+    terms: list[Term] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    results: dict[str, SnippetResult] = field(default_factory=dict)
+    pages: dict[str, str] = field(default_factory=dict)  # docs-relative path -> Markdown
+    assets: dict[str, str] = field(default_factory=dict)  # docs-relative path -> file content
+    linked: dict[str, LinkedTerm] = field(default_factory=dict)  # prose with links, by slug
+    graph: list[Edge] = field(default_factory=list)  # every link between terms
+    incoming: dict[str, list[Term]] = field(default_factory=dict)  # backlinks, by slug
+    _outgoing: dict[str, list[str]] | None = field(default=None, repr=False)
+
+    @property
+    def by_slug(self) -> dict[str, Term]:
+        return {t.slug: t for t in self.terms}
+
+    def outgoing(self, slug: str) -> list[str]:
+        """Slugs ``slug`` links to (related first, then prose mentions)."""
+        if self._outgoing is None:
+            self._outgoing = {}
+            for edge in self.graph:
+                self._outgoing.setdefault(edge.source, []).append(edge.target)
+        return self._outgoing.get(slug, [])
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.WARNING]
+
+    @property
+    def suggestions(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.SUGGESTION]
+
+
+def load_and_verify(options: BuildOptions, progress: Callable[[SnippetResult], None] | None = None) -> GlossaryBuild:
+    """Validate every term; when valid and asked to, run every snippet."""
+    project = options.project
+    terms, problems = load_glossary(project)
+    build = GlossaryBuild(project=project, terms=terms, problems=problems)
+    linker = Linker(terms)
+    for term in terms:
+        build.linked[term.slug], link_problems = link_term(term, linker, relative(term.path, project.root))
+        build.problems += link_problems
+    prose_targets = {slug: linked.targets for slug, linked in build.linked.items()}
+    build.graph = edges(terms, prose_targets)
+    build.incoming = backlinks(terms, prose_targets)
+    build.problems += health(terms, build.graph, project.root)
+    if options.audit_html:
+        from .auditing import audit_glossary
+
+        build.problems += audit_glossary(build)
+    if build.errors or not options.run_snippets:
+        return build
+    cache = Cache(project.cache_dir, enabled=options.use_cache)
+    with WorkerPool(project.import_root, jobs=options.jobs) as pool:
+        chosen = [t for t in terms if not options.only or t.slug in options.only]
+        build.results = verify_terms(chosen, project, pool, cache, force=options.force, progress=progress)
+    build.problems += [r.problem() for r in build.results.values() if not r.verified]
+    return build
