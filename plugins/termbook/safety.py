@@ -12,7 +12,7 @@ import html
 import re
 import unicodedata
 
-_VERBATIM = re.compile(
+VERBATIM = re.compile(
     r"""
       (^[ \t]*(`{3,}|~{3,})[^\n]*\n.*?^[ \t]*\2[ \t]*$)   # fenced code
     | ((`+).+?\4)                                         # inline code
@@ -40,6 +40,18 @@ def escape_text(text: str) -> str:
     return html.escape(str(text), quote=False).translate(_MARKDOWN_ACTIVE)
 
 
+_TITLE_SPECIAL = str.maketrans({'"': "&quot;", "'": "&#39;", "(": "&#40;", ")": "&#41;"})
+
+
+def link_title(text: str) -> str:
+    """Text safe inside a double-quoted Markdown link title (a tooltip) or admonition title.
+
+    Quotes and parentheses become character references: Python-Markdown would otherwise end the
+    title, or the link, at a quote or parenthesis of the text, as in "Q(s', a')".
+    """
+    return " ".join(str(text).split()).replace("\\", "\\\\").translate(_TITLE_SPECIAL)
+
+
 def _escape_html(text: str) -> str:
     return html.escape(text, quote=False)
 
@@ -48,7 +60,7 @@ def escape_prose(markdown: str) -> str:
     """Escape HTML in Markdown prose, leaving code and math as written."""
     out: list[str] = []
     pos = 0
-    for match in _VERBATIM.finditer(markdown):
+    for match in VERBATIM.finditer(markdown):
         out.append(_escape_html(markdown[pos : match.start()]))
         out.append(match.group(0))
         pos = match.end()

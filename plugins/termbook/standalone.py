@@ -1,0 +1,307 @@
+"""``termbook render --out DIR``: the finished site as plain Markdown, for any Material-compatible generator.
+
+The same core as the MkDocs plugin (:func:`termbook.finishing.prepare_site`) renders the glossary;
+here every page is finished at the Markdown level instead of in HTML hooks, since the generator
+that builds the folder runs no termbook code (Zensical runs no Python plugins at all):
+
+* formulas become MathML (sanitised by the MathML allow-list), written inline into the Markdown
+  with every Markdown-active character of the MathML as a character reference;
+* graph pictures become inline SVG blocks, linking to the term pages' ``.html`` files;
+* term pages and the A–Z index carry their schema.org JSON-LD;
+* the tutorials are run (cached) and written as Markdown with their figures as files and the alt
+  texts their authors gave;
+* the tags page lists the terms of every tag (Material's tags plugin is not needed);
+* ``mkdocs.yml`` is generated: the theme, navigation and Markdown extensions of the project's own,
+  without plugins other than search, ``use_directory_urls: false``.
+
+Term pages are audited first (:func:`termbook.auditing.audit_glossary`): a construct the sanitiser
+would remove is an error, and nothing is written — a generator that cannot run the sanitiser only
+ever gets text that needs none. The output folder is replaced only if it is empty or an earlier
+render (it holds ``.termbook-render``); nothing else is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .auditing import audit_glossary
+from .errors import Problem, Severity
+from .export import defined_term_jsonld, defined_term_set_jsonld
+from .finishing import Site, prepare_site
+from .glossary import BuildOptions
+from .mathml import MathIssueKind, tex_to_mathml
+from .project import Unresolved, read_mkdocs_yml
+from .safety import VERBATIM
+
+MARKER = ".termbook-render"
+_GRAPH_SLOT = re.compile(r'<div class="termbook-graph-slot(?P<all> termbook-graph-all)?"></div>')
+_TUTORIAL_LINK = re.compile(r"(\]\((?!https?:)[^)\s]*?tutorials/[\w.-]+)\.ipynb((?:#[^)\s]*)?\))")
+_TAGS_MARKER = "<!-- material/tags -->"
+_ACTIVE = re.compile(r"[\\`*_{}\[\]!$~^=|+]")
+
+
+def render_site(options: BuildOptions, out: Path) -> tuple[int, list[Problem]]:
+    """Write the finished site into ``out``; the number of files written and the problems.
+
+    With an error among the problems nothing is written.
+    """
+    project = options.project
+    out = Path(out)
+    refusal = _check_target(out, project.root)
+    if refusal:
+        return 0, [refusal]
+    notebooks = sorted(project.tutorials_dir.glob("*.ipynb")) if project.tutorials_dir.is_dir() else []
+    site = prepare_site(options, directory_urls=False, tutorials=notebooks)
+    problems = list(site.build.errors) or audit_glossary(site.build)
+    if problems:
+        return 0, problems
+    problems = list(site.problems)
+    staging = Path(tempfile.mkdtemp(prefix=".termbook-render-", dir=out.parent if out.parent.exists() else None))
+    try:
+        docs = staging / "docs"
+        count = _write_docs(site, docs, problems)
+        if any(p.severity is Severity.ERROR for p in problems):
+            return 0, problems
+        (staging / "mkdocs.yml").write_text(_config(site), encoding="utf-8")
+        (staging / MARKER).write_text("written by `termbook render`; the whole folder is replaced by the next render\n", encoding="utf-8")
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return count + 2, problems
+
+
+def _check_target(out: Path, root: Path) -> Problem | None:
+    if out.resolve() == root.resolve() or root.resolve().is_relative_to(out.resolve()):
+        return Problem(str(out), "is the project itself", expected="a folder for the rendered site", hint="pass --out build/render, say")
+    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MARKER).is_file())):
+        return Problem(
+            str(out),
+            "exists and is not an earlier `termbook render` output",
+            expected="a new or empty folder, or one written by `termbook render`",
+            hint="choose another folder; termbook never overwrites what it did not write",
+        )
+    return None
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+
+def _write_docs(site: Site, docs: Path, problems: list[Problem]) -> int:
+    project = site.build.project
+    generated = {f.path for f in site.files}
+    count = 0
+    for item in site.files:
+        if item.replaces:  # an executed tutorial: written as Markdown
+            count += _write_tutorial(site, item.path, item.source, docs, problems)
+            continue
+        target = docs / item.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if item.path.endswith(".md"):
+            target.write_text(finish_markdown(item.source.read_text(encoding="utf-8"), item.path, site, problems), encoding="utf-8")
+        else:
+            shutil.copyfile(item.source, target)
+        count += 1
+    for path in sorted(p for p in project.docs_dir.rglob("*") if p.is_file()):
+        rel = path.relative_to(project.docs_dir).as_posix()
+        if rel in generated or path.suffix == ".ipynb" or any(part.startswith(".") for part in path.parts[len(project.docs_dir.parts) :]):
+            continue
+        target = docs / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix == ".md":
+            text = path.read_text(encoding="utf-8")
+            if _TAGS_MARKER in text:
+                text = text.replace(_TAGS_MARKER, tags_markdown(site, rel))
+            target.write_text(finish_markdown(text, rel, site, problems), encoding="utf-8")
+        else:
+            shutil.copyfile(path, target)
+        count += 1
+    return count
+
+
+def finish_markdown(text: str, page: str, site: Site, problems: list[Problem]) -> str:
+    """A page's Markdown with formulas as MathML, graph pictures drawn and its JSON-LD appended.
+
+    Links to tutorial notebooks point at their Markdown pages.
+    """
+    text = _TUTORIAL_LINK.sub(r"\1.md\2", text)
+    text = convert_markdown_math(text, page, site, problems)
+    text = _GRAPH_SLOT.sub(lambda m: _svg_block(site.graph_svg(page, bool(m.group("all")))), text, count=1)
+    data = _jsonld(site, page)
+    if data:
+        text = text.rstrip("\n") + f'\n\n<script type="application/ld+json">{data}</script>\n'
+    return text
+
+
+def convert_markdown_math(text: str, page: str, site: Site, problems: list[Problem]) -> str:
+    """``$...$`` and ``$$...$$`` outside code replaced by MathML the Markdown engine passes through."""
+    out: list[str] = []
+    pos = 0
+    for match in VERBATIM.finditer(text):
+        region = match.group(0)
+        display = region.startswith("$$")
+        if not region.startswith("$"):
+            continue  # code: as written
+        tex = region[2:-2] if display else region[1:-1]
+        out.append(text[pos : match.start()])
+        pos = match.end()
+        try:
+            mathml, removals = tex_to_mathml(tex.strip(), "block" if display else "inline")
+        except Exception:  # latex2mathml raises many types: show the source, as the build does
+            problems.append(Problem(page, f"cannot convert formula to MathML: {tex.strip()}", severity=Severity.WARNING))
+            out.append(f'<code class="termbook-tex-error">{_md_safe(html.escape(tex.strip()))}</code>')
+            continue
+        if removals:
+            from .auditing import removal_problems
+
+            problems += removal_problems(list(removals), site.source(page), in_math=True)
+            continue
+        kind = "termbook-math termbook-math--block" if display else "termbook-math"
+        out.append(f'<span class="{kind}">{_md_safe(mathml)}</span>')
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _md_safe(markup: str) -> str:
+    """Markup whose text and attribute values hold no character Markdown would act on."""
+
+    def encode(text: str) -> str:
+        return _ACTIVE.sub(lambda m: f"&#{ord(m.group())};", text)
+
+    # text between tags, and attribute values (not the '=' that assigns them)
+    return re.sub(r'(?<=>)[^<]+(?=<)|(?<==")[^"]*(?=")', lambda m: encode(m.group(0)), markup)
+
+
+def _svg_block(svg: str) -> str:
+    if not svg:
+        return ""
+    return '<div class="termbook-graph">' + _md_safe(" ".join(svg.split("\n"))) + "</div>"
+
+
+def _jsonld(site: Site, page: str) -> str | None:
+    build, layout = site.build, site.build.project.layout
+    name = f"{site.site_name} glossary"
+    set_url = site.url_of(layout.index_page)
+    if page == layout.index_page:
+        return defined_term_set_jsonld(build.terms, lambda s: site.url_of(layout.term_page(s)), set_url, name)
+    slug = site.slug_of(page)
+    if slug is None:
+        return None
+    return defined_term_jsonld(build.by_slug[slug], site.url_of(page), set_url, name)
+
+
+def tags_markdown(site: Site, page: str) -> str:
+    """Every tag with its terms, linked; what Material's tags plugin would list."""
+    layout = site.build.project.layout
+    tags: dict[str, list[Any]] = {}
+    for term in sorted(site.build.terms, key=lambda t: t.name.casefold()):
+        for tag in term.data.tags:
+            tags.setdefault(tag, []).append(term)
+    from .safety import escape_text
+
+    lines: list[str] = []
+    for tag in sorted(tags, key=str.casefold):
+        lines += [f"## {escape_text(tag)}", ""]
+        lines += [f"- [{escape_text(t.name)}]({layout.link(page, layout.term_page(t.slug))})" for t in tags[tag]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+# -- tutorials --------------------------------------------------------------------------------
+
+
+def _write_tutorial(site: Site, page: str, executed: Path, docs: Path, problems: list[Problem]) -> int:
+    from nbconvert import MarkdownExporter
+
+    stem = Path(page).stem
+    files_dir = f"{stem}_files"
+    body, resources = MarkdownExporter().from_filename(str(executed), resources={"output_files_dir": files_dir})
+    alts = iter(site.figure_alts.get(page, []))
+
+    def alt(match: re.Match[str]) -> str:
+        text = next(alts, None) or "Figure drawn by the tutorial"
+        return "![" + text.replace("[", "(").replace("]", ")") + "](" + match.group(1) + ")"
+
+    body = re.sub(r"!\[[^\]]*\]\(([^)\s]+)\)", alt, body)
+    target = docs / Path(page).with_suffix(".md")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(finish_markdown(body, page, site, problems), encoding="utf-8")
+    count = 1
+    for name, data in (resources.get("outputs") or {}).items():
+        path = target.parent / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        count += 1
+    return count
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+def _config(site: Site) -> str:
+    project = site.build.project
+    source = read_mkdocs_yml(project.root / "mkdocs.yml")
+    layout = project.layout
+    config: dict[str, Any] = {
+        "site_name": source.get("site_name") or site.site_name,
+        "docs_dir": "docs",
+        "site_dir": "site",
+        "use_directory_urls": False,
+        "strict": True,
+    }
+    for key in ("site_description", "site_url", "repo_url", "copyright", "validation"):
+        if key in source and not _unresolved(source[key]):
+            config[key] = source[key]
+    theme = source.get("theme") if isinstance(source.get("theme"), dict) else {"name": "material"}
+    config["theme"] = _clean(theme)
+    if "nav" in source:
+        config["nav"] = json.loads(json.dumps(_clean(source["nav"])).replace('.ipynb"', '.md"'))
+    extensions = []
+    for entry in source.get("markdown_extensions") or []:
+        name = entry if isinstance(entry, str) else next(iter(entry)) if isinstance(entry, dict) and len(entry) == 1 else None
+        if name is None or name == "pymdownx.arithmatex":  # formulas are MathML already
+            continue
+        extensions.append(_clean(entry))
+    config["markdown_extensions"] = extensions
+    css = [c for c in source.get("extra_css") or [] if isinstance(c, str)]
+    config["extra_css"] = [*css, layout.asset("termbook.css")]
+    search = next((p for p in source.get("plugins") or [] if p == "search" or (isinstance(p, dict) and "search" in p)), "search")
+    config["plugins"] = [_clean(search)]
+    extra = source.get("extra") if isinstance(source.get("extra"), dict) else {}
+    extra = {k: v for k, v in _clean(extra).items() if k != "polyfills"}
+    if extra:
+        config["extra"] = extra
+    header = "# Generated by `termbook render` from the project's mkdocs.yml; build with mkdocs or zensical.\n"
+    return header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
+def _unresolved(value: Any) -> bool:
+    if isinstance(value, Unresolved):
+        return True
+    if isinstance(value, dict):
+        return any(_unresolved(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_unresolved(v) for v in value)
+    return False
+
+
+def _clean(value: Any) -> Any:
+    """``value`` without the parts written with Python tags (they need the project's code)."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items() if not _unresolved(v)}
+    if isinstance(value, list):
+        return [_clean(v) for v in value if not _unresolved(v)]
+    return value
+
+
+
