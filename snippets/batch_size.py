@@ -147,6 +147,16 @@ BATCHES = (1, 4, 16, 64, 256, 1024)
 
 
 def steps_table(base_lr=0.004):
+    """Steps to the target loss for each batch size in ``BATCHES``, learning rate scaled linearly.
+
+    ``lr = base_lr * B`` (``scaled_learning_rate`` with base batch 1), capped at ``1 / L``.
+
+    Returns
+    -------
+    rows : list of (int, float, int)
+        ``(batch_size, lr, steps)``.
+    lr_max : float
+    """
     X, y, _, floor, lr_max = _setup()
     rows = []
     for b in BATCHES:
@@ -213,6 +223,7 @@ def check_scaling_rules():
 
 
 def plot_steps(rows):
+    """Figure for the page: steps to the target loss against batch size, with the ideal ``1/B`` line."""
     import matplotlib.pyplot as plt
 
     b = np.array([r[0] for r in rows])

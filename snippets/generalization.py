@@ -188,6 +188,7 @@ def check_sample_size_achieves_the_bound():
 
 
 def plot_gap(ns, gaps, p, sigma2):
+    """Figure for the page: simulated generalization gap against ``n`` on log-log axes, with ``2 p sigma^2 / n``."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 3.8))

@@ -88,6 +88,14 @@ def train(X, y, batch_size, accumulation_steps, lr, n_steps, rng):
 
 
 def make_data(seed=0, n=64, d=3):
+    """A small linear-regression problem and the generator that made it.
+
+    Returns
+    -------
+    X : ndarray of shape (n, 3)
+    y : ndarray of shape (n,)
+    rng : numpy.random.Generator
+    """
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d))
     return X, X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=n), rng

@@ -201,6 +201,7 @@ def check_search_rejects_all_non_finite_losses():
 
 
 def plot_grid_vs_random(grid, rand):
+    """Figure for the page: grid and random trials over the toy loss surface, with the values of ``a`` each tries."""
     import matplotlib.pyplot as plt
 
     a, b = np.meshgrid(np.linspace(0, 1, 201), np.linspace(0, 1, 201))

@@ -183,6 +183,7 @@ def check_single_example_is_allowed():
 
 
 def plot_learning_curves(results):
+    """Figure for the page: mean training and validation error against training-set size, one panel per model."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, len(results), figsize=(9, 3.6), sharey=True)

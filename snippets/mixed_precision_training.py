@@ -249,6 +249,7 @@ def check_float32_accumulation():
 
 
 def plot_loss_scale(scales, skipped):
+    """Figure for the page: the dynamic loss scale over the steps, overflow steps marked."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 3.5))

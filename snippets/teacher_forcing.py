@@ -273,6 +273,7 @@ def check_scheduled_sampling_schedule():
 
 
 def plot_rollout(x_test, a, b):
+    """Figure for the page: one sequence, its teacher-forced one-step predictions and a free-running rollout."""
     import matplotlib.pyplot as plt
 
     _, (_, _, y) = free_running_forward(a, b, x_test[:1])

@@ -226,6 +226,7 @@ def check_singleton_class_cannot_be_stratified():
 
 
 def plot_positives_in_test(counts_random, counts_strat):
+    """Figure for the page: how many positives land in the test set, random versus stratified splits."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.5, 3.5))

@@ -137,6 +137,7 @@ def check_huge_penalty_shrinks_to_the_zero_function():
 
 
 def plot_fits(x, y, degrees):
+    """Figure for the page: the fitted polynomial of each degree over the data and the true curve."""
     import matplotlib.pyplot as plt
 
     grid = np.linspace(-1, 1, 400)

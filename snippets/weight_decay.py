@@ -223,6 +223,7 @@ def check_half_life():
 
 
 def plot_decay(adamw, adam_l2):
+    """Figure for the page: ``|w|`` over the steps for Adam + L2 and AdamW, two gradient scales."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6, 3.6))
