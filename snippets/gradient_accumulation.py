@@ -76,13 +76,20 @@ def train(X, y, batch_size, accumulation_steps, lr, n_steps, rng):
     -------
     w : ndarray of shape (D,)
     b : float
+
+    Raises
+    ------
+    ValueError
+        If the loss blows up (learning rate too large) instead of returning NaN.
     """
     if batch_size % accumulation_steps:
         raise ValueError("batch_size must be divisible by accumulation_steps")
     w, b = np.zeros(X.shape[1]), 0.0
     for _ in range(n_steps):
         batch = rng.choice(len(y), size=batch_size, replace=False)
-        dw, db, _ = accumulate_gradients(X, y, w, b, np.split(batch, accumulation_steps), "mean")
+        dw, db, loss = accumulate_gradients(X, y, w, b, np.split(batch, accumulation_steps), "mean")
+        if not np.isfinite(loss) or loss > 1e100:
+            raise ValueError(f"training diverged (loss {loss:.3g}) with lr={lr}: lower the learning rate")
         w, b = w - lr * dw, b - lr * db
     return w, b
 
@@ -154,6 +161,16 @@ def check_training_trajectory_is_the_same():
     w4, b4 = train(X, y, 32, 4, 0.1, 50, np.random.default_rng(5))
     np.testing.assert_allclose(w4, w1, rtol=1e-12, atol=1e-14)
     assert abs(b4 - b1) < 1e-12
+
+
+def check_divergence_raises():
+    X, y, _ = make_data()
+    try:
+        train(X, y, 32, 4, 5.0, 500, np.random.default_rng(0))
+    except ValueError as e:
+        assert "diverged" in str(e)
+    else:
+        raise AssertionError("expected ValueError")
 
 
 def check_batch_statistics_break_the_equivalence():
