@@ -89,7 +89,11 @@ def unscale(grad16, scale):
 
 
 def grad_scaler_update(scale, growth_tracker, found_inf, growth_factor=2.0, backoff_factor=0.5, growth_interval=2000):
-    """One ``GradScaler.update()``.
+    """One ``GradScaler.update()``, as ``torch._amp_update_scale_`` computes it.
+
+    On inf/NaN: scale times ``backoff_factor`` and the count of clean steps reset to 0. Otherwise
+    the count grows by one; when it reaches ``growth_interval`` the scale is multiplied by
+    ``growth_factor`` (in float32, and not at all if that would give inf) and the count is reset.
 
     Parameters
     ----------
@@ -111,8 +115,10 @@ def grad_scaler_update(scale, growth_tracker, found_inf, growth_factor=2.0, back
         return scale * backoff_factor, 0
     successful = growth_tracker + 1
     if successful == growth_interval:
-        grown = scale * growth_factor
-        return (grown if np.isfinite(grown) else scale), 0
+        # The scale is a float32 tensor: growth is skipped if it would overflow float32 to inf.
+        with np.errstate(over="ignore"):
+            grown = np.float32(scale) * np.float32(growth_factor)
+        return (float(grown) if np.isfinite(grown) else scale), 0
     return scale, successful
 
 
@@ -223,7 +229,7 @@ def check_grad_scaler_update_rule():
     assert (s, k) == (32768.0, 1999)
     assert grad_scaler_update(s, k, False) == (65536.0, 0)  # the 2000th clean step doubles it
     assert grad_scaler_update(s, k, True) == (16384.0, 0)  # an overflow resets the count
-    assert grad_scaler_update(1e308, 1999, False) == (1e308, 0)  # never grows to inf
+    assert grad_scaler_update(2.0**127, 1999, False) == (2.0**127, 0)  # 2^128 overflows float32: kept
 
 
 def check_dynamic_scale_settles_below_overflow():
