@@ -237,7 +237,7 @@ def plot_steps(rows):
     fig.set_label(
         "Log-log plot of the number of SGD steps needed against the batch size. The points follow the "
         "1/B line from batch size 1 to 64, then level off at about 37 steps from batch size 256 "
-        "on, once the learning rate has reached its stability limit."
+        "on, once the learning rate has reached its cap of 1/L."
     )
     fig.tight_layout()
     return fig
@@ -249,7 +249,7 @@ if __name__ == "__main__":
     print(f"gradient noise scale B_simple: {gradient_noise_scale(per_example_grads(X, y, np.zeros(11))):.1f}"
           f" at the start, {gradient_noise_scale(per_example_grads(X, y, theta_opt + 0.05)):.1f} near the minimum")
     rows, lr_max = steps_table()
-    print(f"lr = 0.004 * B, capped at the stability limit 1/L = {lr_max:.3f}")
+    print(f"lr = 0.004 * B, capped at 1/L = {lr_max:.3f} (half the full-batch stability limit 2/L)")
     print("     B       lr   steps   examples seen")
     for b, lr, s in rows:
         print(f"{b:6d}   {lr:6.3f}   {s:5d}   {b * s:13d}")
