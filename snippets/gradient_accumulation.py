@@ -1,6 +1,7 @@
 """Gradient accumulation: several micro-batches, one optimiser step, the gradient of a large batch.
 
-The loop mirrors the PyTorch idiom (and ``transformers.Trainer(gradient_accumulation_steps=K)``)::
+The loop mirrors the PyTorch idiom (and ``transformers.Trainer`` with
+``TrainingArguments(gradient_accumulation_steps=K)``)::
 
     for i, (xb, yb) in enumerate(loader):
         loss = criterion(model(xb), yb) / K      # criterion has reduction="mean"
