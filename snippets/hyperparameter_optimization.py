@@ -183,9 +183,10 @@ def check_top_quantile_probability_closed_form():
     # Any region holding a fraction q of the search space is hit by at least one of n independent
     # uniform trials with probability 1 - (1 - q)^n: 60 trials reach the best 5 % w.p. 0.954,
     # whatever the number of hyperparameters (Bergstra & Bengio's argument).
+    # Here the region is a corner cube of volume q in a 3-D search space.
     rng = np.random.default_rng(2)
     q, n, reps = 0.05, 60, 4000
-    hits = np.any(rng.uniform(size=(reps, n, 3))[..., 0] < q, axis=1).mean()
+    hits = np.any(np.all(rng.uniform(size=(reps, n, 3)) < q ** (1 / 3), axis=-1), axis=1).mean()
     assert abs(hits - (1 - (1 - q) ** n)) < 0.01, hits
 
 
