@@ -98,8 +98,9 @@ def hoeffding_sample_size(eps, delta, n_hypotheses=1):
     """Samples needed so that every one of ``n_hypotheses`` fixed classifiers has
     ``|acc_test - acc_true| < eps`` with probability at least ``1 - delta`` (union bound).
 
-    ``n >= ln(2 H / delta) / (2 eps^2)``. Choosing the best of ``H`` models on the same test set
-    costs only ``ln H`` extra samples in this bound, but it is no longer a bound for one model.
+    ``n >= ln(2 H / delta) / (2 eps^2)``. Since every estimate is then within ``eps``, so is the
+    estimate of whichever model is picked as the best: comparing ``H`` models on one test set costs
+    only ``ln H`` in the numerator.
 
     Parameters
     ----------
