@@ -129,10 +129,14 @@ def binomial_two_sided_tail(n, q, eps):
     -------
     float
     """
+    if not 0.0 <= q <= 1.0:
+        raise ValueError(f"q must be in [0, 1], got {q}")
     k = np.arange(n + 1)
+    far = np.abs(k / n - q) >= eps - 1e-12
+    if q in (0.0, 1.0):  # a point mass at K = q n: log(0) would give 0 * -inf = nan below
+        return float(far[int(q * n)])
     logpmf = np.array([math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in k])
     logpmf += k * math.log(q) + (n - k) * math.log1p(-q)
-    far = np.abs(k / n - q) >= eps - 1e-12
     return float(np.exp(logpmf[far]).sum())
 
 
@@ -179,6 +183,9 @@ def check_hoeffding_bounds_the_exact_binomial_tail():
         for q in (0.5, 0.8, 0.99):
             for eps in (0.02, 0.05, 0.1):
                 assert binomial_two_sided_tail(n, q, eps) <= hoeffding_bound(n, eps) + 1e-12
+    # Extreme inputs: a classifier that is always right (or always wrong) has no sampling error.
+    assert binomial_two_sided_tail(50, 1.0, 0.05) == 0.0 and binomial_two_sided_tail(50, 0.0, 0.05) == 0.0
+    assert abs(binomial_two_sided_tail(1, 0.5, 0.5) - 1.0) < 1e-12  # one test example: always off by 0.5
 
 
 def check_sample_size_achieves_the_bound():
