@@ -173,7 +173,9 @@ def inverse_sigmoid_decay(i, k):
     -------
     float or ndarray
     """
-    return k / (k + np.exp(np.asarray(i, dtype=float) / k))
+    # k / (k + e^(i/k)) = sigmoid(ln k - i/k), written with tanh so a huge i gives 0, not an overflow.
+    z = np.log(k) - np.asarray(i, dtype=float) / k
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
 
 
 def simulate_ar1(n, T, a=0.9, b=1.0, sigma=0.3, seed=0, x0=None):
@@ -270,6 +272,10 @@ def check_rollout_overflow_raises():
 def check_scheduled_sampling_schedule():
     p = inverse_sigmoid_decay(np.arange(0, 5000, 10), k=200.0)
     assert p[0] > 0.99 and p[-1] < 1e-3 and np.all(np.diff(p) < 0)
+    i = np.array([0.0, 150.0, 1000.0])
+    np.testing.assert_allclose(inverse_sigmoid_decay(i, 200.0), 200.0 / (200.0 + np.exp(i / 200.0)), rtol=1e-12)
+    with np.errstate(all="raise"):  # extreme step count: no overflow, the probability is just 0
+        assert inverse_sigmoid_decay(1e9, 10.0) == 0.0
 
 
 def plot_rollout(x_test, a, b):
