@@ -27,8 +27,9 @@ def f_scores(X, y):
     Returns
     -------
     F : ndarray of shape (D,)
-        0 for constant features (scikit-learn's ``force_finite=True``), ``inf`` is replaced by the
-        largest finite float for a perfect correlation.
+        As scikit-learn's ``force_finite=True``: ``inf`` (a perfect correlation) is replaced by the
+        largest finite float and ``nan`` (a constant feature or target, or ``n = 2``, where
+        ``n - 2 = 0``) by 0.
     """
     Xc = X - X.mean(axis=0)
     yc = y - y.mean()
@@ -36,8 +37,8 @@ def f_scores(X, y):
     with np.errstate(invalid="ignore", divide="ignore"):
         r = (Xc.T @ yc) / denom
         F = r**2 / (1.0 - r**2) * (len(y) - 2)
-    F[~np.isfinite(r)] = 0.0
     F[np.isinf(F)] = np.finfo(float).max
+    F[np.isnan(F)] = 0.0
     return F
 
 
@@ -157,6 +158,8 @@ def check_constant_and_perfect_features_stay_finite():
     F = f_scores(X, y)
     assert F[0] == 0.0 and np.isfinite(F[1]) and F[1] > F[2]
     assert select_k_best(X, y, 1).tolist() == [1]
+    # Two samples: every correlation is +-1 but n - 2 = 0, so F is 0 * inf; scikit-learn reports 0.
+    assert f_scores(np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([0.0, 1.0])).tolist() == [0.0, 0.0]
 
 
 def check_leaky_cv_is_optimistic_on_pure_noise():
