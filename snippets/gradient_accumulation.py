@@ -46,6 +46,8 @@ def accumulate_gradients(X, y, w, b, micro_batches, weighting="count"):
     loss : float
         The accumulated, scaled loss (what would be logged).
     """
+    if not micro_batches or any(len(idx) == 0 for idx in micro_batches):
+        raise ValueError("every micro-batch must hold at least one example")
     total = sum(len(idx) for idx in micro_batches)
     dw, db, loss = np.zeros_like(w, dtype=float), 0.0, 0.0
     for idx in micro_batches:
@@ -162,6 +164,15 @@ def check_training_trajectory_is_the_same():
     w4, b4 = train(X, y, 32, 4, 0.1, 50, np.random.default_rng(5))
     np.testing.assert_allclose(w4, w1, rtol=1e-12, atol=1e-14)
     assert abs(b4 - b1) < 1e-12
+
+
+def check_empty_micro_batch_raises():
+    X, y, _ = make_data()
+    try:
+        accumulate_gradients(X, y, np.zeros(3), 0.0, [np.arange(4), np.arange(0)])
+    except ValueError:
+        return
+    raise AssertionError("expected ValueError")
 
 
 def check_divergence_raises():
