@@ -46,7 +46,7 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay
     ----------
     param : ndarray of shape (D,)
     grad : ndarray of shape (D,)
-        Gradient at ``param``; must be finite.
+        Gradient at ``param``; must be finite, and ``grad**2`` too (else ``ValueError``).
     state : dict
         From :func:`rmsprop_init` or a previous call; not modified.
     lr : float
@@ -74,7 +74,10 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay
     if not np.all(np.isfinite(g)):
         raise ValueError("gradient contains NaN or inf")
     g = g + weight_decay * param
-    v = alpha * state["square_avg"] + (1.0 - alpha) * g * g
+    with np.errstate(over="ignore", invalid="ignore"):  # reported just below instead
+        v = alpha * state["square_avg"] + (1.0 - alpha) * g * g
+    if not np.all(np.isfinite(v)):
+        raise ValueError("squared gradient overflows float64 (|g| above about 1e154): clip the gradients")
     g_avg = state["grad_avg"]
     denom_sq = v
     if centered:
@@ -205,12 +208,13 @@ def check_extreme_inputs():
     assert np.array_equal(new, np.ones(2))
     new, _ = rmsprop_step(np.zeros(1), np.array([1e150]), rmsprop_init(np.zeros(1)), lr=0.01)
     assert np.isfinite(new).all() and abs(new[0] + 0.1) < 1e-9
-    try:
-        rmsprop_step(np.zeros(1), np.array([np.nan]), rmsprop_init(np.zeros(1)))
-    except ValueError:
-        pass
-    else:
-        raise AssertionError("a NaN gradient must raise")
+    for bad in (np.nan, 1e200):  # NaN, and a gradient whose square overflows, must not pass silently
+        try:
+            rmsprop_step(np.zeros(1), np.array([bad]), rmsprop_init(np.zeros(1)))
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"gradient {bad} must raise")
 
 
 def check_beats_gradient_descent_on_elongated_bowl():
