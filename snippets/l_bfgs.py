@@ -10,8 +10,9 @@ $H_k^0 = \gamma I$, $\gamma = s^\top y / y^\top y$ of the newest pair.
 
 Conventions: ``scipy.optimize.minimize(f, x0, jac=grad, method='L-BFGS-B')`` keeps
 ``maxcor=10`` pairs and uses a line search satisfying the strong Wolfe conditions;
-``torch.optim.LBFGS(params, lr=1, history_size=100, line_search_fn=None or 'strong_wolfe')``
-is the PyTorch version. Here ``m`` is the memory and the line search is a bisection
+``torch.optim.LBFGS(params, lr=1, max_iter=20, history_size=100, line_search_fn=None)``
+is the PyTorch version (its default takes fixed steps of ``lr``; pass
+``line_search_fn='strong_wolfe'`` for a line search). Here ``m`` is the memory and the line search is a bisection
 search for the weak Wolfe conditions (Lewis & Overton), which guarantees ``s @ y > 0`` so that
 every direction is a descent direction; a pair with ``s @ y <= 0`` would be skipped.
 """
