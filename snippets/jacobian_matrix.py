@@ -141,7 +141,10 @@ def check_analytic_jacobians_match_finite_differences():
     J_num = numerical_jacobian(lambda z: dense_tanh_forward(z, W, b)[0], x)
     assert_gradient_close(dense_tanh_jacobian(cache), J_num, tol=1e-8, what="dense tanh")
     z = np.array([2.0, 1.0, 0.1])
-    assert_gradient_close(softmax_jacobian(softmax(z)), numerical_jacobian(softmax, z), tol=1e-8, what="softmax")
+    J_soft = softmax_jacobian(softmax(z))
+    assert_gradient_close(J_soft, numerical_jacobian(softmax, z), tol=1e-8, what="softmax")
+    # Adding a constant to every logit changes nothing, so J @ 1 = 0: every row sums to zero.
+    assert np.all(np.abs(J_soft.sum(axis=1)) < 1e-15)
 
 
 def check_vjp_and_jvp_are_products_with_j():
