@@ -29,7 +29,8 @@ __all__ = [
 
 
 def relative_error(a, n):
-    """Largest elementwise ``|a - n| / max(|a| + |n|, 1e-8)`` (CS231n's measure).
+    """Largest elementwise ``|a - n| / max(|a| + |n|, 1e-8)`` (the CS231n assignments' ``rel_error``;
+    the CS231n notes divide by ``max(|a|, |n|)`` instead, at most a factor 2 different).
 
     Parameters
     ----------
