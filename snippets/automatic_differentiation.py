@@ -7,8 +7,9 @@ Two small engines, each a few dozen lines:
   ``torch.func.jvp``;
 * **reverse mode** with a tape: the forward pass records each operation and its local derivatives,
   the backward pass sweeps the record in reverse accumulating adjoints $\bar v = \partial y / \partial v$,
-  so one pass gives the whole gradient of a scalar, ``grad(f)(x)``, like ``jax.grad`` /
-  ``torch.func.grad`` (and ``loss.backward()``).
+  so one pass gives the whole gradient of a scalar, ``grad(f)(x) -> (value, gradient)``, like
+  ``jax.value_and_grad`` (``torch.func.grad_and_value`` returns the same pair as
+  ``(gradient, value)``; ``loss.backward()`` is the same sweep in PyTorch's eager mode).
 
 Functions written for these engines use Python operators and the ``exp``, ``log``, ``sin``, ``cos``
 and ``tanh`` defined here (which also accept plain floats). The backward sweep is iterative, so very
@@ -194,7 +195,10 @@ def backward(y):
 
 
 def grad(f):
-    """Reverse-mode gradient of a scalar function, like ``jax.grad(f)``.
+    """Reverse-mode gradient of a scalar function, like ``jax.value_and_grad(f)``.
+
+    Unlike ``jax.grad(f)``, which returns only the gradient, the returned function gives the
+    value too (both come out of the same forward pass).
 
     Parameters
     ----------
@@ -312,7 +316,8 @@ def check_very_deep_graph_and_constant_function():
     for _ in range(20000):
         h = math.tanh(h)
         expected *= 1.0 - h * h
-    assert_close(g, [expected], rtol=1e-9) and np.isfinite(val)
+    assert_close(g, [expected], rtol=1e-9, what="product of 20 000 local derivatives")
+    assert np.isfinite(val) and 0 < g[0] < 1  # each factor 1 - tanh^2 lies in (0, 1]
     assert np.array_equal(grad(lambda z: 3.0)(np.array([1.0, 2.0]))[1], np.zeros(2))
 
 
