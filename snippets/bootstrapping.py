@@ -131,8 +131,8 @@ def check_bootstrap_se_of_mean_matches_formula():
     # For the mean the ideal bootstrap SE is the plug-in sigma (ddof=0) over sqrt(n).
     rng = np.random.default_rng(0)
     x = rng.normal(10.0, 3.0, size=40)
-    reps = bootstrap_distribution(x, np.mean, 20_000, rng)
-    assert_close(bootstrap_se(reps), x.std(ddof=0) / np.sqrt(x.size), rtol=0.03, what="SE of the mean")
+    reps = bootstrap_distribution(x, np.mean, 10_000, rng)
+    assert_close(bootstrap_se(reps), x.std(ddof=0) / np.sqrt(x.size), rtol=0.04, what="SE of the mean")
     assert_close(reps.mean(), x.mean(), atol=0.02, rtol=0, what="replicates centre on the estimate")
 
 
@@ -140,21 +140,22 @@ def check_resamples_contain_about_63_percent_of_the_points():
     # P(a point appears in a resample of size n) = 1 - (1 - 1/n)^n -> 1 - 1/e = 0.632.
     rng = np.random.default_rng(1)
     n = 500
-    idx = rng.integers(0, n, size=(2000, n))
-    frac = np.mean([np.unique(row).size / n for row in idx])
+    idx = np.sort(rng.integers(0, n, size=(2000, n)), axis=1)
+    distinct = 1 + np.count_nonzero(np.diff(idx, axis=1), axis=1)  # per resample
+    frac = distinct.mean() / n
     assert_close(frac, 1 - (1 - 1 / n) ** n, rtol=0.005, what="fraction of distinct points")
 
 
 def check_percentile_interval_covers_the_true_mean_about_95_percent():
     rng = np.random.default_rng(2)
     hits = 0
-    for _ in range(300):
+    for _ in range(200):
         x = rng.normal(0.0, 1.0, size=50)
         reps = bootstrap_distribution(x, np.mean, 1000, rng)
         lo, hi = bootstrap_ci(x, np.mean, reps, method="percentile")
         hits += lo <= 0.0 <= hi
-    # Binomial standard error of the coverage with 300 trials is about 0.013.
-    assert 0.90 <= hits / 300 <= 0.99, hits / 300
+    # Binomial standard error of the coverage with 200 trials is about 0.015.
+    assert 0.89 <= hits / 200 <= 0.99, hits / 200
 
 
 def check_methods_agree_for_symmetric_statistics_and_differ_for_skewed_data():

@@ -173,7 +173,7 @@ def check_both_estimators_are_unbiased_and_pathwise_has_lower_variance():
     # f(z) = z^2: E[f] = mu^2 + sigma^2, so the true gradient is (2 mu, 2 sigma).
     rng = np.random.default_rng(2)
     mu, sigma = 1.5, 0.5
-    eps = rng.standard_normal(400_000)
+    eps = rng.standard_normal(100_000)
     path = pathwise_grad(lambda z: 2 * z, mu, sigma, eps)
     score = score_function_grad(lambda z: z * z, mu, sigma, eps)
     for g in (path, score):
@@ -198,9 +198,9 @@ def check_extreme_log_variances():
 def check_gumbel_max_gives_exact_categorical_samples():
     rng = np.random.default_rng(3)
     logits = np.array([1.0, 0.0, -1.0, 2.0])
-    g = sample_gumbel((100_000, 4), rng)
-    counts = np.bincount(np.argmax(logits + g, axis=1), minlength=4) / 100_000
-    assert_close(counts, softmax(logits), atol=0.006, rtol=0, what="Gumbel-max frequencies")
+    g = sample_gumbel((50_000, 4), rng)
+    counts = np.bincount(np.argmax(logits + g, axis=1), minlength=4) / 50_000
+    assert_close(counts, softmax(logits), atol=0.008, rtol=0, what="Gumbel-max frequencies")
     y_cold = gumbel_softmax(np.tile(logits, (5, 1)), g[:5], tau=0.01)
     assert np.allclose(y_cold.max(axis=1), 1.0, atol=1e-6)  # nearly one-hot
     y_hot = gumbel_softmax(np.tile(logits, (5, 1)), g[:5], tau=100.0)
