@@ -336,13 +336,14 @@ def plot_casino(obs, states, gamma, path):
     fig, ax = plt.subplots(figsize=(8, 3))
     ax.fill_between(t, 0, states, step="mid", color="#fdd0a2", label="true: loaded die")
     ax.plot(t, gamma[:, 1], color="tab:blue", label="P(loaded | all rolls)")
-    ax.plot(t, path * 1.04, ".", color="black", markersize=2, label="Viterbi: loaded")
+    ax.plot(t[path == 1], np.full(int(np.sum(path == 1)), 1.05), "s", color="black", markersize=2,
+            label="Viterbi path: loaded")
     ax.set_xlabel("roll")
     ax.set_ylim(-0.05, 1.1)
     ax.legend(fontsize=7, loc="upper right")
-    fig.set_label("Casino example: the shaded stretches are where the loaded die was really used; the "
-                  "forward-backward posterior probability of the loaded die rises over those stretches and "
-                  "the Viterbi path (dots) marks most of them")
+    fig.set_label("Casino example over 300 rolls: shaded stretches show where the loaded die was really used; "
+                  "the forward-backward posterior probability of the loaded die rises over most of them, while "
+                  "the Viterbi path (black marks at the top) labels only the first, clearest stretch as loaded")
     return fig
 
 
