@@ -225,6 +225,7 @@ def plot_coin_posteriors():
     ax.set_xlabel("bias of the coin (probability of heads)")
     ax.set_ylabel("posterior density")
     ax.legend(fontsize=8)
+    fig.tight_layout()
     fig.set_label("Posterior density of a coin's probability of heads under a uniform prior: flat before any "
                   "toss, then narrower and centred near 0.7 as 2, 6, 20 and 100 tosses with 70% heads arrive")
     return fig

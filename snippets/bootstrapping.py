@@ -207,6 +207,7 @@ def plot_bootstrap_distribution(reps, estimate, cis):
         ax.axvline(hi, color="crimson", linestyle=style)
     ax.set_xlabel("mean of a bootstrap resample")
     ax.legend(fontsize=8)
+    fig.tight_layout()
     fig.set_label("Histogram of 9999 bootstrap means of a skewed sample of 25 values: the distribution is "
                   "skewed to the right, and the BCa interval sits further right than the percentile interval")
     return fig

@@ -233,6 +233,7 @@ def plot_log_likelihood(history):
     ax.plot(np.arange(history.size), history, "o-", markersize=3)
     ax.set_xlabel("EM iteration")
     ax.set_ylabel("log-likelihood")
+    fig.tight_layout()
     fig.set_label("Log-likelihood of the two-coin mixture after each EM iteration: it rises quickly in the first "
                   "few iterations, never goes down, and flattens out as EM converges")
     return fig

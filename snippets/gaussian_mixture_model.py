@@ -238,6 +238,7 @@ def plot_clusters(X, weights, means, covs):
         ax.plot(*means[k], "k+", markersize=10)
         ax.annotate(f"w={weights[k]:.2f}", means[k] + [0.3, 0.3])
     ax.set_aspect("equal")
+    fig.tight_layout()
     fig.set_label("Points from three overlapping elliptical clusters, coloured by the component a fitted "
                   "Gaussian mixture assigns them to; each component is drawn as its 1- and 2-standard-deviation "
                   "ellipse, tilted and stretched to follow its cluster's covariance")

@@ -341,6 +341,7 @@ def plot_casino(obs, states, gamma, path):
     ax.set_xlabel("roll")
     ax.set_ylim(-0.05, 1.1)
     ax.legend(fontsize=7, loc="upper right")
+    fig.tight_layout()
     fig.set_label("Casino example over 300 rolls: shaded stretches show where the loaded die was really used; "
                   "the forward-backward posterior probability of the loaded die rises over most of them, while "
                   "the Viterbi path (black marks at the top) labels only the first, clearest stretch as loaded")

@@ -159,6 +159,7 @@ def plot_rare_event():
     ax.fill_between(x[tail], np.exp(normal_logpdf(x[tail])) * 2000, color="crimson", alpha=0.4,
                     label="p in the event x > 4 (x 2000)")
     ax.legend(fontsize=8)
+    fig.tight_layout()
     fig.set_label("Target density N(0, 1), proposal N(4, 1) and the rare region x > 4: the target puts only "
                   "3.2e-5 of its mass there (shaded, magnified 2000 times), while half the proposal's samples "
                   "land in it")

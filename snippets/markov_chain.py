@@ -252,6 +252,7 @@ def plot_convergence(P, starts, n_steps=15):
         ax.set_xlabel("step n")
     axes[0].set_ylabel("P(X_n = state)")
     axes[0].legend(fontsize=8)
+    fig.tight_layout()
     fig.set_label("Probability of each weather state after n steps of the Markov chain, starting from a sunny "
                   "day (left) and a rainy day (right): both converge within about ten steps to the same "
                   "stationary distribution (dotted lines)")

@@ -228,6 +228,7 @@ def plot_prior_likelihood_posterior(k=3, n=3, a=2.0, b=2.0):
     ax.axvline(beta_bernoulli_map(k, n, a, b), color="black", linestyle="--", label=f"MAP {beta_bernoulli_map(k, n, a, b):.2f}")
     ax.set_xlabel("probability of heads")
     ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
     fig.set_label("Prior, likelihood and posterior for a coin that came up heads 3 times in 3 tosses: the "
                   "likelihood peaks at 1 (the MLE), the Beta(2, 2) prior pulls the posterior's peak (the MAP "
                   "estimate) back to 0.8")

@@ -253,6 +253,7 @@ def plot_log_likelihoods():
     ax.set_xlabel("p")
     ax.set_ylabel("log-likelihood minus its maximum")
     ax.legend()
+    fig.tight_layout()
     fig.set_label("Bernoulli log-likelihood against p for 7 ones in 10 and 70 ones in 100: both peak at the "
                   "MLE 0.7, and the curve for 100 observations is ten times more sharply curved")
     return fig

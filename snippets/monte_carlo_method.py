@@ -194,6 +194,7 @@ def plot_running_estimate(rng):
     ax.set_ylim(2.6, 3.7)
     ax.set_xlabel("number of samples")
     ax.legend(fontsize=8)
+    fig.tight_layout()
     fig.set_label("Running Monte Carlo estimate of pi against the number of samples on a log axis: it wanders "
                   "widely at first and settles inside a band around pi that narrows like one over the square "
                   "root of the number of samples")

@@ -188,6 +188,7 @@ def plot_gaussian_mi():
     ax.set_ylabel("nats")
     ax.set_ylim(0, 2)
     ax.legend(fontsize=8)
+    fig.tight_layout()
     fig.set_label("Mutual information of a bivariate normal against its correlation: zero at rho = 0, symmetric, "
                   "and growing without bound as the correlation approaches plus or minus one")
     return fig

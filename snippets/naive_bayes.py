@@ -232,6 +232,7 @@ def plot_decision_regions(X, y, model):
         pts = X[y == model["classes"][k]]
         ax.scatter(pts[:, 0], pts[:, 1], s=10, color=c, label=f"class {model['classes'][k]}")
     ax.legend(fontsize=8)
+    fig.tight_layout()
     fig.set_label("Decision regions of Gaussian naive Bayes on three two-dimensional classes: the boundaries "
                   "are curved (quadratic) because each class has its own per-feature variances")
     return fig

@@ -308,6 +308,7 @@ def plot_densities():
     axes[1].plot(x, p, color="tab:blue")
     axes[1].set_xlim(-4, 4)
     axes[1].set_title("68% / 95% / 99.7% within 1 / 2 / 3 sigma")
+    fig.tight_layout()
     fig.set_label("Left: normal densities for three settings of mean and standard deviation: a wider sigma "
                   "gives a lower, flatter bell. Right: the standard normal with the bands within one, two and "
                   "three standard deviations shaded, holding 68%, 95% and 99.7% of the probability")

@@ -219,6 +219,7 @@ def plot_estimator_spread(path, score, truth):
     ax.axvline(truth, color="black", linestyle="--", label="true gradient")
     ax.set_xlabel("single-sample estimate of dE[z^2]/dmu")
     ax.legend(fontsize=8)
+    fig.tight_layout()
     fig.set_label("Histograms of single-sample gradient estimates of the derivative of E[z squared] with "
                   "respect to mu: the pathwise (reparameterisation) estimates cluster tightly around the true "
                   "value 3, the score-function estimates are spread far wider")
