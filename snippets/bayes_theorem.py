@@ -21,7 +21,8 @@ __all__ = ["posterior", "log_posterior", "posterior_odds", "beta_binomial_update
 def log_posterior(log_prior, log_likelihood):
     """Log-posterior over K hypotheses: ``log p(h|x) = log p(x|h) + log p(h) - log p(x)``.
 
-    The evidence ``log p(x) = logsumexp(log p(x|h) + log p(h))`` is returned too.
+    The evidence ``log p(x) = logsumexp(log p(x|h) + log p(h))`` is returned too; the
+    normalisation is ``scipy.special.logsumexp``, as in ``sklearn.naive_bayes``' ``predict_log_proba``.
 
     Parameters
     ----------
@@ -49,6 +50,8 @@ def log_posterior(log_prior, log_likelihood):
 def posterior(prior, likelihood):
     """Posterior probabilities ``p(h|x) = p(x|h) p(h) / sum_h' p(x|h') p(h')``.
 
+    Equivalent to ``scipy.special.softmax(np.log(likelihood) + np.log(prior))``.
+
     Parameters
     ----------
     prior : ndarray of shape (K,)
@@ -69,6 +72,8 @@ def posterior(prior, likelihood):
 def posterior_odds(prior_odds, likelihood_ratio):
     """Odds form of Bayes' theorem for two hypotheses: posterior odds = prior odds x LR.
 
+    The likelihood ratio is what ``statsmodels``' diagnostic-test tools call LR+ for a positive test.
+
     Parameters
     ----------
     prior_odds : float
@@ -86,6 +91,8 @@ def posterior_odds(prior_odds, likelihood_ratio):
 
 def beta_binomial_update(a, b, k, n):
     """Conjugate update of a Beta(a, b) prior on a coin's bias after k heads in n tosses.
+
+    The result parameterises ``scipy.stats.beta(a_post, b_post)``.
 
     Parameters
     ----------
@@ -125,6 +132,8 @@ def beta_logpdf(theta, a, b):
 
 def grid_posterior(k, n, grid_size=1001, a=1.0, b=1.0):
     """Brute-force posterior of a coin's bias on a grid, by Bayes' theorem directly.
+
+    Should match ``scipy.stats.beta(a + k, b + n - k).pdf(theta)``.
 
     Parameters
     ----------

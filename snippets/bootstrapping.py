@@ -57,7 +57,7 @@ def bootstrap_se(replicates):
 
 
 def jackknife(x, statistic):
-    """Leave-one-out values of the statistic.
+    """Leave-one-out values of the statistic (what ``scipy.stats.bootstrap`` computes for BCa's acceleration).
 
     Parameters
     ----------

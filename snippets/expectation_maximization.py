@@ -25,6 +25,9 @@ _EPS = 1e-12  # biases are kept in [eps, 1 - eps] so log(theta) stays finite
 def log_joint(heads, n, log_weights, theta):
     """``log p(x_i, z_i = k) = log w_k + log C(n_i, h_i) + h_i log theta_k + (n_i - h_i) log(1 - theta_k)``.
 
+    The binomial part is ``scipy.stats.binom.logpmf(heads, n, theta)``; the sum is scikit-learn's
+    ``_estimate_weighted_log_prob`` for this mixture.
+
     Parameters
     ----------
     heads : ndarray of shape (N,)
@@ -50,6 +53,8 @@ def log_joint(heads, n, log_weights, theta):
 def e_step(heads, n, log_weights, theta):
     """Responsibilities ``r_ik = p(z_i = k | x_i)`` and the observed-data log-likelihood.
 
+    The E-step of ``sklearn.mixture`` (``_estimate_log_prob_resp``), for binomial components.
+
     Parameters
     ----------
     heads, n : ndarray of shape (N,)
@@ -68,7 +73,7 @@ def e_step(heads, n, log_weights, theta):
 
 
 def m_step(heads, n, resp, learn_weights=True):
-    """Maximise the expected complete-data log-likelihood: weighted counts.
+    """Maximise the expected complete-data log-likelihood: weighted counts (the M-step, as ``sklearn.mixture``'s ``_m_step``).
 
     ``theta_k = sum_i r_ik h_i / sum_i r_ik n_i`` and ``w_k = mean_i r_ik``.
 
@@ -99,6 +104,9 @@ def m_step(heads, n, resp, learn_weights=True):
 def elbo(heads, n, log_weights, theta, resp):
     """Evidence lower bound ``sum_i sum_k r_ik (log p(x_i, z_i = k) - log r_ik)`` for any ``resp``.
 
+    At the exact posterior it equals the log-likelihood, N times what scikit-learn's mixtures store
+    as ``lower_bound_``.
+
     Jensen's inequality makes it at most the log-likelihood, with equality when ``resp`` is the
     exact posterior; EM is coordinate ascent on it (E-step over ``resp``, M-step over parameters).
 
@@ -119,7 +127,7 @@ def elbo(heads, n, log_weights, theta, resp):
 
 
 def em(heads, n, theta0, weights0=None, learn_weights=True, max_iter=500, tol=1e-10):
-    """Run EM from initial biases until the log-likelihood gains less than ``tol``.
+    """Run EM from initial biases until the log-likelihood gains less than ``tol`` (like ``GaussianMixture.fit``).
 
     Parameters
     ----------

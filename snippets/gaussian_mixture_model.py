@@ -19,7 +19,7 @@ __all__ = ["weighted_log_prob", "gmm_e_step", "gmm_m_step", "fit_gmm", "gmm_pred
 
 
 def weighted_log_prob(X, weights, means, covs):
-    """``log w_k + log N(x_i; mu_k, Sigma_k)`` for every point and component.
+    """``log w_k + log N(x_i; mu_k, Sigma_k)`` for every point and component (``_estimate_weighted_log_prob``).
 
     Parameters
     ----------
@@ -59,7 +59,7 @@ def gmm_e_step(X, weights, means, covs):
 
 
 def gmm_m_step(X, resp, reg_covar=1e-6):
-    """Closed-form M-step: responsibility-weighted frequencies, means and covariances.
+    """Closed-form M-step: responsibility-weighted frequencies, means and covariances (``GaussianMixture._m_step``).
 
     Parameters
     ----------

@@ -21,6 +21,8 @@ __all__ = ["importance_sampling", "self_normalized_importance_sampling", "effect
 def importance_sampling(f_values, log_p, log_q):
     """Ordinary importance sampling ``mean(w * f)`` with ``w = exp(log_p - log_q)``; p normalised.
 
+    Log-densities as from ``scipy.stats.norm.logpdf`` or ``torch.distributions.Normal.log_prob``.
+
     Parameters
     ----------
     f_values : ndarray of shape (n,)
@@ -47,6 +49,8 @@ def importance_sampling(f_values, log_p, log_q):
 def self_normalized_importance_sampling(f_values, log_p_tilde, log_q):
     """Self-normalised estimate ``sum(w f) / sum(w)``; works with an unnormalised target.
 
+    The normalised weights are ``scipy.special.softmax(log_w)``.
+
     Parameters
     ----------
     f_values : ndarray of shape (n,)
@@ -70,6 +74,8 @@ def self_normalized_importance_sampling(f_values, log_p_tilde, log_q):
 
 def effective_sample_size(log_w):
     """Kish's effective sample size ``(sum w)^2 / sum w^2``, from log-weights.
+
+    With normalised weights ``w = scipy.special.softmax(log_w)`` it is ``1 / np.sum(w**2)``.
 
     Parameters
     ----------

@@ -15,7 +15,7 @@ __all__ = ["validate_transition_matrix", "distribution_after", "stationary_distr
 
 
 def validate_transition_matrix(P, atol=1e-12):
-    """Validate a row-stochastic matrix and return it as float64.
+    """Validate a row-stochastic matrix and return it as float64 (``quantecon.MarkovChain`` checks the same).
 
     Parameters
     ----------
@@ -34,7 +34,7 @@ def validate_transition_matrix(P, atol=1e-12):
 
 
 def distribution_after(P, pi0, n):
-    """Distribution of ``X_n`` given that of ``X_0``: ``pi0 @ P^n``.
+    """Distribution of ``X_n`` given that of ``X_0``: ``pi0 @ np.linalg.matrix_power(P, n)``.
 
     Parameters
     ----------
@@ -82,7 +82,9 @@ def stationary_distribution(P):
 
 
 def second_eigenvalue_modulus(P):
-    """``|lambda_2|``, the second-largest eigenvalue modulus; it sets the speed of convergence.
+    """``|lambda_2|``, the second-largest eigenvalue modulus, from ``numpy.linalg.eigvals``.
+
+    It sets the speed of convergence.
 
     Parameters
     ----------

@@ -22,7 +22,7 @@ __all__ = [
 
 
 def beta_bernoulli_map(k, n, a=1.0, b=1.0):
-    """Mode of the Beta(a + k, b + n - k) posterior of a coin's bias.
+    """Mode of the Beta(a + k, b + n - k) posterior of a coin's bias (the mode of ``scipy.stats.beta``).
 
     Interior mode ``(k + a - 1) / (n + a + b - 2)`` when both posterior parameters exceed 1;
     a mode on the boundary (0 or 1) when exactly one of them is at most 1.
@@ -51,6 +51,9 @@ def beta_bernoulli_map(k, n, a=1.0, b=1.0):
 def gaussian_mean_map(x, noise_var, prior_mean, prior_var):
     """MAP (= posterior mean) of a Gaussian mean with known noise variance and a Gaussian prior.
 
+    With ``prior_mean = 0`` it is the weight ``sklearn.linear_model.Ridge(alpha=noise_var / prior_var,
+    fit_intercept=False)`` fits on a single all-ones feature.
+
     ``mu_map = (sum(x)/noise_var + prior_mean/prior_var) / (N/noise_var + 1/prior_var)``, a
     precision-weighted average of the sample mean and the prior mean.
 
@@ -77,6 +80,8 @@ def gaussian_mean_map(x, noise_var, prior_mean, prior_var):
 def map_linear_regression(X, y, noise_var, prior_var):
     """MAP weights of ``y = X w + noise`` with ``w ~ N(0, prior_var I)``: ridge regression.
 
+    Equals ``sklearn.linear_model.Ridge(alpha=noise_var / prior_var, fit_intercept=False).fit(X, y).coef_``.
+
     Maximising ``log p(y|X,w) + log p(w)`` is minimising
     ``||y - Xw||^2 / (2 noise_var) + ||w||^2 / (2 prior_var)``, i.e. ridge with
     ``alpha = noise_var / prior_var``: ``w = (X^T X + alpha I)^{-1} X^T y``. Solved with
@@ -100,7 +105,7 @@ def map_linear_regression(X, y, noise_var, prior_var):
 
 
 def neg_log_posterior_forward(w, X, y, noise_var, prior_var):
-    """Negative log-posterior of the weights, up to a constant.
+    """Negative log-posterior of the weights, up to a constant: scikit-learn's ridge objective over ``2 noise_var``.
 
     Parameters
     ----------
@@ -120,7 +125,7 @@ def neg_log_posterior_forward(w, X, y, noise_var, prior_var):
 
 
 def neg_log_posterior_backward(dout, cache):
-    """Gradient of :func:`neg_log_posterior_forward`: ``X^T (Xw - y)/noise_var + w/prior_var``.
+    """Gradient of :func:`neg_log_posterior_forward`: ``X^T (Xw - y)/noise_var + w/prior_var`` (what autograd returns).
 
     Parameters
     ----------
@@ -176,6 +181,8 @@ def check_gaussian_map_shrinks_and_prior_washes_out():
     assert 0.0 < mu_map < x.mean()  # between the prior mean and the data mean
     assert_close(mu_map, x.sum() / (x.size + 1), rtol=1e-14, what="equal variances: sum / (N + 1)")
     assert_close(post_var, 1 / 6, rtol=1e-14)
+    # The same number is ridge regression on a single all-ones feature.
+    assert_close(map_linear_regression(np.ones((x.size, 1)), x, 1.0, 1.0)[0], mu_map, rtol=1e-13, what="ridge on ones")
     big = rng.normal(3.0, 1.0, size=100_000)
     assert abs(gaussian_mean_map(big, 1.0, 0.0, 1.0)[0] - big.mean()) < 1e-4  # data dominate
     assert gaussian_mean_map(np.array([]), 1.0, -2.0, 4.0) == (-2.0, 4.0)  # no data: the prior

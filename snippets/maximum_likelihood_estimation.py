@@ -29,6 +29,8 @@ LOG_2PI = math.log(2 * math.pi)
 def bernoulli_log_likelihood(p, x):
     """``sum_i x_i log p + (1 - x_i) log(1 - p)`` with ``0 log 0 = 0``.
 
+    Equals ``scipy.stats.bernoulli.logpmf(x, p).sum()`` (which also uses ``0 log 0 = 0``).
+
     Parameters
     ----------
     p : float or ndarray of shape (M,)
@@ -52,6 +54,8 @@ def bernoulli_log_likelihood(p, x):
 
 def bernoulli_mle(x):
     """MLE of a Bernoulli probability: the fraction of ones, ``k / N``.
+
+    ``np.mean(x)``; ``torch.distributions.Bernoulli(probs=p_hat)`` is then the fitted model.
 
     Parameters
     ----------
@@ -91,6 +95,8 @@ def gaussian_mle(x):
 def gaussian_nll_forward(params, x):
     """Mean negative log-likelihood of ``x`` under N(mu, exp(log_sigma)^2).
 
+    Same value as ``torch.nn.GaussianNLLLoss(full=True)(input=mu, target=x, var=sigma**2)``.
+
     Parameters
     ----------
     params : ndarray of shape (2,)
@@ -111,7 +117,7 @@ def gaussian_nll_forward(params, x):
 
 
 def gaussian_nll_backward(dout, cache):
-    """Gradient of :func:`gaussian_nll_forward` with respect to ``(mu, log_sigma)``.
+    """Gradient of :func:`gaussian_nll_forward` with respect to ``(mu, log_sigma)`` (what autograd returns).
 
     ``d/dmu = -(mean(x) - mu) / sigma^2``, ``d/dlog_sigma = 1 - mean((x - mu)^2) / sigma^2``.
     Both vanish exactly at the closed-form MLE.
@@ -131,6 +137,9 @@ def gaussian_nll_backward(dout, cache):
 
 def fit_gaussian_by_gradient_descent(x, lr=0.5, steps=200, tol=1e-12):
     """Minimise the Gaussian NLL by gradient descent, starting from robust estimates.
+
+    The numerical route ``scipy.stats.rv_continuous.fit`` takes for families without a closed
+    form (it calls ``scipy.optimize.fmin`` on the NLL); here it must reproduce ``norm.fit``.
 
     The start (median, and 1.4826 x the median absolute deviation) puts sigma near its final
     value, so the curvature in ``mu`` (``1/sigma^2``) is known and the step ``lr * sigma^2`` in

@@ -42,6 +42,8 @@ def mc_mean(values):
 def estimate_pi(n, rng):
     """Estimate pi as 4 x the fraction of uniform points of the unit square inside the quarter circle.
 
+    Uniforms from ``numpy.random.Generator.random``; compare with ``numpy.pi``.
+
     Parameters
     ----------
     n : int
@@ -57,6 +59,9 @@ def estimate_pi(n, rng):
 
 def mc_integrate_cube(f, dim, n, rng):
     """Integral of ``f`` over the unit cube ``[0, 1]^dim`` (volume 1, so it is ``E[f(U)]``).
+
+    The random counterpart of ``scipy.integrate.nquad``; ``scipy.stats.qmc.Sobol`` points would
+    replace the uniforms for quasi-Monte Carlo.
 
     Parameters
     ----------
@@ -74,7 +79,9 @@ def mc_integrate_cube(f, dim, n, rng):
 
 
 def antithetic_mean(f, n_pairs, rng):
-    """``E[f(U)]`` for ``U ~ Uniform(0, 1)`` from pairs ``(f(u) + f(1 - u)) / 2``.
+    """``E[f(U)]`` for ``U ~ Uniform(0, 1)`` from pairs ``(f(u) + f(1 - u)) / 2`` (antithetic variates).
+
+    No NumPy or SciPy call does this; the standard error follows ``scipy.stats.sem`` on the pairs.
 
     For monotone ``f`` the two halves are negatively correlated and the variance drops.
 
@@ -95,6 +102,8 @@ def antithetic_mean(f, n_pairs, rng):
 
 def control_variate_mean(fx, gx, g_mean):
     """Control-variate estimate ``mean(f - c (g - E[g]))`` with the optimal ``c = Cov(f, g) / Var(g)``.
+
+    ``c`` is the slope ``np.polyfit(gx, fx, 1)[0]`` of a least-squares fit of f on g.
 
     Parameters
     ----------

@@ -20,6 +20,8 @@ __all__ = ["mutual_information", "contingency_table", "mutual_info_score", "norm
 def mutual_information(joint):
     """``I(X; Y) = sum_xy p(x, y) log(p(x, y) / (p(x) p(y)))`` of a joint probability table.
 
+    ``sklearn.metrics.mutual_info_score(None, None, contingency=joint)`` computes the same from counts.
+
     Parameters
     ----------
     joint : ndarray of shape (A, B)
@@ -93,6 +95,8 @@ def normalized_mutual_info_score(labels_a, labels_b):
 
 def gaussian_mi(rho):
     """Mutual information of a bivariate normal with correlation ``rho``: ``-log(1 - rho^2) / 2``.
+
+    The target that ``sklearn.feature_selection.mutual_info_regression`` estimates for such data.
 
     Parameters
     ----------

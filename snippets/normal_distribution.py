@@ -168,7 +168,7 @@ def mvn_logpdf(X, mean, cov):
 
 
 def normal_logpdf_forward(x, mu, sigma):
-    """Log-density with what the backward pass needs.
+    """Log-density with what the backward pass needs (forward half of ``scipy.stats.norm.logpdf``).
 
     Parameters
     ----------

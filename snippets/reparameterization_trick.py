@@ -70,6 +70,8 @@ def gaussian_rsample_backward(dz, cache):
 def pathwise_grad(df, mu, sigma, eps):
     """Reparameterisation estimates of ``d/dmu`` and ``d/dsigma`` of ``E[f(z)]``, ``z ~ N(mu, sigma^2)``.
 
+    What ``f(Normal(mu, sigma).rsample((S,))).mean().backward()`` accumulates in PyTorch.
+
     Each noise draw gives ``(f'(z), f'(z) * eps)`` with ``z = mu + sigma * eps``.
 
     Parameters
@@ -109,7 +111,7 @@ def score_function_grad(f, mu, sigma, eps):
 
 
 def sample_gumbel(shape, rng):
-    """Standard Gumbel noise ``-log(-log(u))`` with ``u`` in (0, 1).
+    """Standard Gumbel noise ``-log(-log(u))`` with ``u`` in (0, 1) (``numpy.random.Generator.gumbel()``).
 
     Parameters
     ----------
