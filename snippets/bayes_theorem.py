@@ -236,7 +236,8 @@ def plot_coin_posteriors():
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.set_label("Posterior density of a coin's probability of heads under a uniform prior: flat before any "
-                  "toss, then narrower and centred near 0.7 as 2, 6, 20 and 100 tosses with 70% heads arrive")
+                  "toss, then narrower and narrower as 2, 6, 20 and 100 tosses arrive (1, 4, 14 and 70 heads), "
+                  "the last ones peaked near 0.7")
     return fig
 
 

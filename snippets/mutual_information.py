@@ -194,7 +194,8 @@ def plot_gaussian_mi():
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.set_label("Mutual information of a bivariate normal against its correlation: zero at rho = 0, symmetric, "
-                  "and growing without bound as the correlation approaches plus or minus one")
+                  "close to the squared correlation (dashed) for small rho, and growing without bound as the "
+                  "correlation approaches plus or minus one")
     return fig
 
 
