@@ -187,14 +187,14 @@ def plot_gaussian_mi():
     rho = np.linspace(-0.99, 0.99, 199)
     fig, ax = plt.subplots(figsize=(6, 3.2))
     ax.plot(rho, gaussian_mi(rho), label="mutual information  -log(1 - rho^2)/2")
-    ax.plot(rho, rho**2, "--", label="rho^2 (squared correlation)")
+    ax.plot(rho, rho**2 / 2, "--", label="rho^2 / 2 (its small-rho approximation)")
     ax.set_xlabel("correlation rho")
     ax.set_ylabel("nats")
     ax.set_ylim(0, 2)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.set_label("Mutual information of a bivariate normal against its correlation: zero at rho = 0, symmetric, "
-                  "close to the squared correlation (dashed) for small rho, and growing without bound as the "
+                  "matching half the squared correlation (dashed) for small rho, and growing without bound as the "
                   "correlation approaches plus or minus one")
     return fig
 
