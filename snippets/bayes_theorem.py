@@ -72,7 +72,8 @@ def posterior(prior, likelihood):
 def posterior_odds(prior_odds, likelihood_ratio):
     """Odds form of Bayes' theorem for two hypotheses: posterior odds = prior odds x LR.
 
-    The likelihood ratio is what ``statsmodels``' diagnostic-test tools call LR+ for a positive test.
+    For a positive diagnostic test the likelihood ratio is what medical statistics calls LR+,
+    sensitivity / (1 - specificity).
 
     Parameters
     ----------
@@ -195,7 +196,7 @@ def check_zero_prior_stays_zero_and_uniform_prior_gives_normalised_likelihood():
 
 
 def check_log_space_survives_many_observations():
-    # 2000 tosses with 1200 heads: each likelihood is about 1e-590, far below float64's 1e-308.
+    # 2000 tosses with 1200 heads: each likelihood is at most about 1e-585, far below float64's 1e-308.
     theta = np.array([0.5, 0.6, 0.7])
     x = np.r_[np.ones(1200), np.zeros(800)]
     log_lik = np.where(x[:, None] == 1, np.log(theta), np.log1p(-theta))  # (N, K)
