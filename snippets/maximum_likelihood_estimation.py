@@ -3,7 +3,7 @@
 Closed forms for the Bernoulli and the Gaussian, and the general recipe of minimising the
 negative log-likelihood (NLL) by gradient descent, which is how every neural network is trained.
 ``gaussian_mle`` mirrors ``scipy.stats.norm.fit(x)``, which returns the MLE ``(loc, scale)`` with
-the *biased* standard deviation (divide by N, like ``np.std(x, ddof=0)``). ``gaussian_nll``
+the *biased* standard deviation (divide by N, like ``np.std(x, ddof=0)``). ``gaussian_nll_forward``
 is ``torch.nn.GaussianNLLLoss(full=True, reduction="mean")`` except that it is parameterised by
 ``log_sigma`` instead of the variance (PyTorch clamps the variance at ``eps=1e-6`` instead).
 """
