@@ -5,7 +5,8 @@ init_params="kmeans")``: responsibilities start from a k-means labelling, ``reg_
 added to the diagonal of every covariance in the M-step (so a component that shrinks onto a few
 points stays positive definite), convergence is declared when the mean log-likelihood per sample
 (``lower_bound_``) changes by less than ``tol``, and ``score_samples`` / ``predict_proba`` are
-computed in log space with log-sum-exp. Simplification: one initialisation (``n_init=1``).
+computed in log space with log-sum-exp. One initialisation, as scikit-learn's default ``n_init=1``
+(raise it to keep the best of several starts).
 """
 
 import numpy as np
