@@ -20,7 +20,10 @@ __all__ = ["mutual_information", "contingency_table", "mutual_info_score", "norm
 def mutual_information(joint):
     """``I(X; Y) = sum_xy p(x, y) log(p(x, y) / (p(x) p(y)))`` of a joint probability table.
 
-    ``sklearn.metrics.mutual_info_score(None, None, contingency=joint)`` computes the same from counts.
+    ``sklearn.metrics.mutual_info_score(None, None, contingency=counts)`` computes the same from a
+    table of counts (it divides by their total). Pass integer counts, not probabilities:
+    scikit-learn converts the ``contingency`` argument to an integer dtype, which would turn
+    probabilities into zeros.
 
     Parameters
     ----------
