@@ -24,7 +24,20 @@ def _log(a):
 
 
 def logsumexp(x, axis=None, keepdims=False):
-    """Log-sum-exp that also accepts all ``-inf`` slices (returns ``-inf``, no warning)."""
+    """``log(sum(exp(x)))`` along ``axis``, like ``scipy.special.logsumexp(x, axis, keepdims=keepdims)``.
+
+    A slice that is entirely ``-inf`` (an impossible observation) gives ``-inf`` without a warning.
+
+    Parameters
+    ----------
+    x : ndarray of shape (T, S) or (S,)
+    axis : int or None
+    keepdims : bool
+
+    Returns
+    -------
+    out : ndarray (the reduced shape) or float when ``axis`` is None
+    """
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)
     with np.errstate(divide="ignore"):
