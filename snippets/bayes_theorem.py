@@ -72,6 +72,8 @@ def posterior(prior, likelihood):
 def posterior_odds(prior_odds, likelihood_ratio):
     """Odds form of Bayes' theorem for two hypotheses: posterior odds = prior odds x LR.
 
+    A one-line product; no NumPy or SciPy call is needed (``posterior`` gives the same numbers).
+
     For a positive diagnostic test the likelihood ratio is what medical statistics calls LR+,
     sensitivity / (1 - specificity).
 
