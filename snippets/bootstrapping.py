@@ -78,6 +78,9 @@ def jackknife(x, statistic):
 def bootstrap_ci(x, statistic, replicates, confidence_level=0.95, method="BCa"):
     """Two-sided bootstrap confidence interval from precomputed replicates.
 
+    ``scipy.stats.bootstrap((x,), statistic, confidence_level=confidence_level,
+    method=method).confidence_interval``, computed from the given replicates.
+
     Parameters
     ----------
     x : ndarray of shape (N,)
