@@ -88,6 +88,9 @@ def gmm_m_step(X, resp, reg_covar=1e-6):
 def fit_gmm(X, n_components, seed=0, max_iter=100, tol=1e-3, reg_covar=1e-6):
     """Fit a full-covariance GMM by EM from a k-means initialisation.
 
+    ``GaussianMixture(n_components, covariance_type="full", tol=tol, reg_covar=reg_covar,
+    max_iter=max_iter).fit(X)``; the parameters are its ``weights_``, ``means_``, ``covariances_``.
+
     Parameters
     ----------
     X : ndarray of shape (N, D)
