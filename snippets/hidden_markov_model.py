@@ -83,6 +83,9 @@ def sample_hmm(startprob, transmat, emissionprob, T, rng):
 def forward(obs, startprob, transmat, emissionprob):
     """Log forward variables ``log alpha[t, j] = log p(o_1..o_t, z_t = j)`` and ``log p(o_1..o_T)``.
 
+    The log-likelihood is ``hmmlearn.hmm.CategoricalHMM.score(obs[:, None])`` (hmmlearn's
+    ``_hmmc.forward_log``).
+
     Parameters
     ----------
     obs : ndarray of shape (T,)
@@ -107,7 +110,7 @@ def forward(obs, startprob, transmat, emissionprob):
 
 
 def backward(obs, transmat, emissionprob):
-    """Log backward variables ``log beta[t, i] = log p(o_{t+1}..o_T | z_t = i)``.
+    """Log backward variables ``log beta[t, i] = log p(o_{t+1}..o_T | z_t = i)`` (hmmlearn's ``_hmmc.backward_log``).
 
     Parameters
     ----------
