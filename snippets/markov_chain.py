@@ -53,7 +53,8 @@ def distribution_after(P, pi0, n):
 def stationary_distribution(P):
     """The distribution with ``pi @ P = pi``, for a chain with a single closed class.
 
-    Solved as a linear system (``pi (P - I) = 0`` with ``sum(pi) = 1``) by least squares.
+    Solved as a linear system (``pi (P - I) = 0`` with ``sum(pi) = 1``) by least squares; the row
+    of ``quantecon.MarkovChain(P).stationary_distributions`` when there is one closed class.
 
     Parameters
     ----------
