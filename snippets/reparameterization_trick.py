@@ -27,6 +27,8 @@ __all__ = [
 def gaussian_rsample_forward(mu, log_var, eps):
     """Reparameterised Gaussian sample ``z = mu + exp(log_var / 2) * eps``.
 
+    ``torch.distributions.Normal(mu, torch.exp(log_var / 2)).rsample()``, with the noise passed in.
+
     Parameters
     ----------
     mu : ndarray of shape (N, D)
@@ -51,6 +53,8 @@ def gaussian_rsample_forward(mu, log_var, eps):
 
 def gaussian_rsample_backward(dz, cache):
     """Pathwise gradients: ``dz/dmu = 1``, ``dz/dlog_var = sigma * eps / 2``.
+
+    What PyTorch's autograd returns through ``Normal(...).rsample()``.
 
     Parameters
     ----------
@@ -93,7 +97,8 @@ def pathwise_grad(df, mu, sigma, eps):
 def score_function_grad(f, mu, sigma, eps):
     """Score-function (REINFORCE) estimates ``f(z) * d log N(z; mu, sigma) / d(mu, sigma)``.
 
-    Needs only values of ``f`` (no derivative), but has a much larger variance.
+    Needs only values of ``f`` (no derivative), but has a much larger variance. In PyTorch:
+    ``z = dist.sample()`` then ``(f(z) * dist.log_prob(z)).mean().backward()``.
 
     Parameters
     ----------
@@ -129,6 +134,8 @@ def sample_gumbel(shape, rng):
 
 def gumbel_softmax(logits, gumbel, tau=1.0):
     """Relaxed one-hot sample ``softmax((logits + gumbel) / tau)``.
+
+    ``torch.nn.functional.gumbel_softmax(logits, tau=tau, hard=False)``, with the Gumbel noise passed in.
 
     As ``tau -> 0`` it becomes the one-hot vector of ``argmax(logits + gumbel)``, an exact sample
     from ``Categorical(softmax(logits))`` (the Gumbel-max trick).
