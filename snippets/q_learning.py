@@ -15,7 +15,7 @@ import numpy as np
 
 from snippets.bellman_equation import greedy_policy, value_iteration
 from snippets.markov_decision_process import policy_dynamics
-from snippets.reinforcement_learning import _sample, frozen_lake, reset, step
+from snippets.reinforcement_learning import frozen_lake, reset, sample_index, step
 
 
 def q_learning_update(Q, s, a, r, s2, terminated, alpha, gamma):
@@ -102,7 +102,7 @@ def q_learning(mdp, gamma, episodes, rng, alpha=0.1, epsilon=0.1, max_steps=100,
     for _ in range(episodes):
         s = reset(mdp, rng)
         for _ in range(max_steps):
-            a = _sample(behaviour_probabilities(Q[s], epsilon), rng)
+            a = sample_index(behaviour_probabilities(Q[s], epsilon), rng)
             s2, r, terminated, _ = step(mdp, s, a, rng)
             counts[s, a] += 1
             step_size = 1.0 / counts[s, a] if alpha == "1/n" else alpha

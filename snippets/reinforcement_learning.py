@@ -149,8 +149,22 @@ def gymnasium_table(mdp):
     }
 
 
-def _sample(p, rng):
-    """Index drawn from the distribution ``p`` (one uniform number, inverse CDF)."""
+def sample_index(p, rng):
+    """Draw an index from a discrete distribution with one uniform number (inverse CDF).
+
+    Same distribution as ``rng.choice(len(p), p=p)``, several times faster for the
+    short vectors of tabular RL.
+
+    Parameters
+    ----------
+    p : ndarray of shape (K,)
+        Probabilities summing to 1.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    index : int
+    """
     return min(int(np.searchsorted(np.cumsum(p), rng.random(), side="right")), len(p) - 1)
 
 
@@ -166,7 +180,7 @@ def reset(mdp, rng):
     -------
     state : int
     """
-    return _sample(mdp.start, rng)
+    return sample_index(mdp.start, rng)
 
 
 def step(mdp, state, action, rng):
@@ -188,7 +202,7 @@ def step(mdp, state, action, rng):
     truncated : bool
         Always False here; time limits are applied by :func:`run_episode`.
     """
-    next_state = _sample(mdp.P[state, action], rng)
+    next_state = sample_index(mdp.P[state, action], rng)
     return next_state, float(mdp.R[state, action, next_state]), bool(mdp.terminal[next_state]), False
 
 
@@ -217,7 +231,7 @@ def run_episode(mdp, policy, rng, max_steps=100):
     s = reset(mdp, rng)
     states, actions, rewards = [s], [], []
     for _ in range(max_steps):
-        a = _sample(policy[s], rng)
+        a = sample_index(policy[s], rng)
         s, r, terminated, _ = step(mdp, s, a, rng)
         states.append(s)
         actions.append(a)

@@ -15,7 +15,7 @@ batch TD converges to the values of the maximum-likelihood Markov model of the d
 import numpy as np
 
 from snippets.markov_decision_process import evaluate_policy
-from snippets.reinforcement_learning import frozen_lake, random_walk, reset, step, _sample
+from snippets.reinforcement_learning import frozen_lake, random_walk, reset, sample_index, step
 
 
 def td0_update(V, s, r, s2, terminated, alpha, gamma):
@@ -65,7 +65,7 @@ def td0_prediction(mdp, policy, episodes, alpha, gamma, rng, V=None, max_steps=1
     for _ in range(episodes):
         s = reset(mdp, rng)
         for _ in range(max_steps):
-            s2, r, terminated, _ = step(mdp, s, _sample(policy[s], rng), rng)
+            s2, r, terminated, _ = step(mdp, s, sample_index(policy[s], rng), rng)
             V[s] += alpha * (r + (0.0 if terminated else gamma * V[s2]) - V[s])
             s = s2
             if terminated:
