@@ -9,7 +9,8 @@ boolean masks: there True marks a position that is NOT allowed.) A query row who
 masked gets a zero output, as ``scaled_dot_product_attention`` gives since PyTorch 2.5 (older
 versions gave NaN); its weights, which that function does not return, are set to zero here too,
 whereas an explicit softmax over the row (``torch.softmax``) gives NaN, and
-``nn.MultiheadAttention`` returning its weights can still give NaN there.
+``nn.MultiheadAttention(..., need_weights=True)`` (the default) can still return NaN weights
+and a NaN output there (PyTorch issue #160064; ``need_weights=False`` gives zeros).
 """
 
 import numpy as np
