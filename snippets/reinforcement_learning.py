@@ -378,7 +378,9 @@ if __name__ == "__main__":
         wins = [run_episode(ice, pi, rng)[2].sum() for _ in range(2000)]
         # exact probability of reaching G within 100 steps: a power of the chain's matrix
         exact = np.linalg.matrix_power(np.einsum("sa,sat->st", pi, ice.P), 100)[0, 15]
-        print(f"slippery ice, {name:22s} reaches G in {np.mean(wins):.1%} of 2000 episodes (exact: {exact:.1%})")
+        se = np.sqrt(exact * (1 - exact) / len(wins))  # standard error of a frequency from 2000 episodes
+        print(f"slippery ice, {name:22s} reaches G in {np.mean(wins):.1%} of 2000 episodes "
+              f"(exact: {exact:.1%}, standard error {se:.2%})")
 
     mdp = random_walk(5)
     values = np.zeros(7)
