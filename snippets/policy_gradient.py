@@ -13,7 +13,7 @@ an MDP the policy gradient theorem gives the exact gradient
 
     dJ / dtheta[s, a] = d_pi(s) * pi(a|s) * (Q_pi(s, a) - V_pi(s)),
 
-with ``d_pi`` the discounted state visits (Sutton et al., 2000).
+with ``d_pi`` the discounted state visits (Sutton et al., NIPS 1999).
 """
 
 import numpy as np
