@@ -190,7 +190,7 @@ def check_ucb1_tries_every_arm_then_stays_below_its_bound():
     regret, N = run(means, 3000, "ucb1", rng)
     assert np.all(N >= 1)
     assert regret[-1] <= ucb1_upper_bound(MU, 3000)
-    # the best arm gets most pulls; the worst (gap 0.5) very few
+    # the best arm gets most pulls; the worst (gap 0.6) very few
     assert N[:, 4].mean() > 0.6 * 3000 and N[:, 0].mean() < 0.02 * 3000
 
 
