@@ -18,7 +18,7 @@ from termbook.checks import assert_close
 __all__ = ["make_tasks", "train_mlp", "extract_features", "linear_probe", "with_new_head", "relative_mse"]
 
 
-def make_tasks(rng, n_source=400, n_target=20, n_test=1000, D=20, k=4, n_source_outputs=8, related=True, noise=0.1):
+def make_tasks(rng, n_source=400, n_target=20, n_test=1000, D=20, k=4, n_source_outputs=8, related=True, noise=0.1, shift=0.0):
     """A source and a target regression task built on hidden features ``relu(x @ A)``.
 
     Parameters
@@ -34,6 +34,9 @@ def make_tasks(rng, n_source=400, n_target=20, n_test=1000, D=20, k=4, n_source_
         If False, the target task uses features of a different, independent matrix ``B``.
     noise : float
         Standard deviation of the noise added to the targets.
+    shift : float
+        If positive (and ``related``), the target uses ``A + shift * N(0, 1/D)``: related features that
+        the source did not quite learn.
 
     Returns
     -------
@@ -43,6 +46,8 @@ def make_tasks(rng, n_source=400, n_target=20, n_test=1000, D=20, k=4, n_source_
     """
     A = rng.normal(size=(D, k)) / np.sqrt(D)
     B = A if related else rng.normal(size=(D, k)) / np.sqrt(D)
+    if related and shift > 0:
+        B = A + shift * rng.normal(size=(D, k)) / np.sqrt(D)
     W_s = rng.normal(size=(k, n_source_outputs))
     w_t = rng.normal(size=(k, 1))
 
