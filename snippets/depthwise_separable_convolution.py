@@ -61,6 +61,8 @@ def depthwise_conv2d_forward(x, w, b, stride=1, pad=0):
 def depthwise_conv2d_backward(dout, cache):
     """Backward pass of :func:`depthwise_conv2d_forward`.
 
+    What autograd computes for ``torch.nn.functional.conv2d(..., groups=C)``.
+
     Parameters
     ----------
     dout : ndarray of shape (N, C, H', W')
@@ -114,6 +116,8 @@ def separable_conv2d_forward(x, w_depth, b_depth, w_point, b_point, stride=1, pa
 def separable_conv2d_backward(dout, cache):
     """Backward pass of :func:`separable_conv2d_forward`: pointwise first, then depthwise.
 
+    What autograd computes for the two stacked ``torch.nn.Conv2d`` layers.
+
     Parameters
     ----------
     dout : ndarray of shape (N, F, H', W')
@@ -136,6 +140,8 @@ def separable_conv2d_backward(dout, cache):
 def conv_cost(C, F, k, H_out, W_out):
     """Weights and multiply-adds of a standard k x k convolution (biases not counted).
 
+    The counts reported for ``torch.nn.Conv2d(C, F, k, bias=False)`` by FLOP counters such as fvcore (multiply-adds).
+
     Parameters
     ----------
     C, F, k, H_out, W_out : int
@@ -152,6 +158,8 @@ def conv_cost(C, F, k, H_out, W_out):
 
 def separable_cost(C, F, k, H_out, W_out):
     """Weights and multiply-adds of depthwise (k x k) plus pointwise (1x1) convolution.
+
+    The same counts for ``nn.Conv2d(C, C, k, groups=C, bias=False)`` followed by ``nn.Conv2d(C, F, 1, bias=False)``.
 
     Parameters
     ----------

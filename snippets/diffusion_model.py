@@ -54,6 +54,8 @@ def ddpm_schedule(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02):
 def add_noise(x0, noise, t, schedule):
     """Jump straight to step ``t``: ``sqrt(alpha_bar_t) x0 + sqrt(1 - alpha_bar_t) noise``.
 
+    Same as diffusers' ``DDPMScheduler.add_noise(original_samples, noise, timesteps)``.
+
     Same as ``DDPMScheduler.add_noise(original_samples, noise, timesteps)``.
 
     Parameters
@@ -74,6 +76,8 @@ def add_noise(x0, noise, t, schedule):
 
 def ddpm_step(eps_pred, t, x_t, schedule, noise):
     """One reverse step ``x_t -> x_{t-1}``, as ``DDPMScheduler.step`` (epsilon prediction, fixed_small).
+
+    diffusers' ``DDPMScheduler.step(model_output, timestep, sample).prev_sample`` with ``clip_sample=False``.
 
     ``x0_hat = (x_t - sqrt(1 - ab_t) eps_pred) / sqrt(ab_t)``; the mean is
     ``sqrt(ab_prev) beta_t / (1 - ab_t) * x0_hat + sqrt(alpha_t) (1 - ab_prev) / (1 - ab_t) * x_t``
@@ -117,6 +121,8 @@ def _mixture_components(t, weights, means, stds, schedule):
 def mixture_marginal_logpdf(x, t, weights, means, stds, schedule):
     """``log q(x_t)`` when the data are the 1-D mixture ``sum_k w_k N(means_k, stds_k^2)``.
 
+    Like ``scipy.special.logsumexp`` over ``scipy.stats.norm.logpdf`` components.
+
     Each component is scaled by ``sqrt(alpha_bar_t)`` and gains variance ``1 - alpha_bar_t``.
 
     Parameters
@@ -139,6 +145,8 @@ def mixture_marginal_logpdf(x, t, weights, means, stds, schedule):
 
 def mixture_eps(x_t, t, weights, means, stds, schedule):
     """The ideal noise prediction ``E[eps | x_t] = -sqrt(1 - alpha_bar_t) * d/dx log q(x_t)``.
+
+    Stands in for the UNet of diffusers' ``DDPMPipeline``.
 
     This is what a network trained on the DDPM loss converges to with enough data and capacity.
     Responsibilities are computed with log-sum-exp, so far-out ``x_t`` give no overflow.
@@ -244,7 +252,7 @@ def check_mixture_eps_is_minus_scaled_score_and_minimises_the_loss():
 
 def check_sampling_with_the_ideal_predictor_recovers_the_mixture():
     s = ddpm_schedule()
-    x = sample(lambda z, t: mixture_eps(z, t, **MIX, schedule=s), 4000, np.random.default_rng(2), s)
+    x = sample(lambda z, t: mixture_eps(z, t, **MIX, schedule=s), 2000, np.random.default_rng(2), s)
     left, right = x[x < 0], x[x >= 0]
     assert abs(left.size / x.size - 0.3) < 0.03
     assert abs(left.mean() + 2.0) < 0.05 and abs(right.mean() - 1.5) < 0.05
@@ -296,9 +304,9 @@ if __name__ == "__main__":
     x0, eps = np.array([1.5]), np.array([0.5])
     print(f"x0 = 1.5, eps = 0.5 -> x_500 = {add_noise(x0, eps, 499, s)[0]:.4f}")
     rng = np.random.default_rng(2)
-    samples = sample(lambda z, t: mixture_eps(z, t, **MIX, schedule=s), 4000, rng, s)
+    samples = sample(lambda z, t: mixture_eps(z, t, **MIX, schedule=s), 2000, rng, s)
     left = samples < 0
-    print("data: 0.3 N(-2, 0.3^2) + 0.7 N(1.5, 0.5^2); 4000 samples from the reverse process:")
+    print("data: 0.3 N(-2, 0.3^2) + 0.7 N(1.5, 0.5^2); 2000 samples from the reverse process:")
     print(f"  fraction below 0: {left.mean():.3f}")
     print(f"  left  peak: mean {samples[left].mean():.3f}, std {samples[left].std():.3f}")
     print(f"  right peak: mean {samples[~left].mean():.3f}, std {samples[~left].std():.3f}")

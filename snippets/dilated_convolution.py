@@ -44,6 +44,8 @@ def dilated_output_size(size, kernel, stride=1, pad=0, dilation=1):
 def dilate_kernel(w, dilation):
     """Insert ``dilation - 1`` zeros between the taps of a kernel.
 
+    A convolution with this kernel equals ``torch.nn.functional.conv2d(x, w, dilation=d)``.
+
     Parameters
     ----------
     w : ndarray of shape (F, C, KH, KW)
@@ -95,6 +97,8 @@ def dilated_conv2d_forward(x, w, b, stride=1, pad=0, dilation=1):
 def dilated_conv2d_backward(dout, cache):
     """Backward pass of :func:`dilated_conv2d_forward`.
 
+    What autograd computes for ``torch.nn.functional.conv2d(..., dilation=d)``.
+
     Parameters
     ----------
     dout : ndarray of shape (N, F, H', W')
@@ -123,6 +127,8 @@ def dilated_conv2d_backward(dout, cache):
 def receptive_field(kernels, dilations, strides=None):
     """Receptive field (along one axis) of a stack of convolutions.
 
+    The arithmetic behind receptive-field calculators for stacks of ``torch.nn.Conv1d``/``Conv2d`` layers.
+
     ``1 + sum_l d_l (k_l - 1) * prod_{j < l} s_j``: each layer adds its span minus one, measured in
     input pixels (the product of the earlier strides).
 
@@ -146,6 +152,8 @@ def receptive_field(kernels, dilations, strides=None):
 
 def receptive_field_mask(length, kernel, dilations):
     """Which inputs of a 1-D signal reach the centre output of a stack of dilated convolutions.
+
+    Layers are ``torch.nn.Conv1d(1, 1, kernel, padding=d*(kernel-1)//2, dilation=d)`` with all-one weights.
 
     Found by backpropagating a unit gradient from the centre output through layers whose weights are
     all one ("same" zero padding, stride 1), so ``mask[l, t]`` counts the paths from input ``t`` to the

@@ -21,6 +21,8 @@ __all__ = ["fine_tune_loss_and_grads", "fine_tune", "count_trainable"]
 def fine_tune_loss_and_grads(params, X, y, anchor=None, lam=0.0):
     """Mean squared error plus the L2-SP penalty towards ``anchor``, and the gradients.
 
+    ``torch.nn.functional.mse_loss`` plus ``0.5 * lam * sum((p - p0)**2)`` over the anchored parameters.
+
     Parameters
     ----------
     params : list of (W, b)
@@ -53,6 +55,8 @@ def fine_tune_loss_and_grads(params, X, y, anchor=None, lam=0.0):
 
 def fine_tune(params, X, y, lr=0.02, steps=1000, layer_lrs=None, anchor=None, lam=0.0):
     """Gradient descent on :func:`fine_tune_loss_and_grads` from pretrained ``params``.
+
+    Like ``torch.optim.SGD`` with one parameter group per layer (``lr * layer_lrs[i]``).
 
     Parameters
     ----------
@@ -90,6 +94,8 @@ def fine_tune(params, X, y, lr=0.02, steps=1000, layer_lrs=None, anchor=None, la
 
 def count_trainable(params, layer_lrs=None):
     """Number of parameters that a given set of per-layer multipliers actually trains.
+
+    ``sum(p.numel() for p in model.parameters() if p.requires_grad)``.
 
     Parameters
     ----------

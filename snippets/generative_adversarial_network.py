@@ -32,6 +32,8 @@ __all__ = [
 def features(x):
     """Quadratic features ``(1, x, x^2)``.
 
+    Like ``sklearn.preprocessing.PolynomialFeatures(degree=2)`` on a single feature.
+
     Parameters
     ----------
     x : ndarray of shape (N,)
@@ -64,6 +66,8 @@ def _sigmoid(t):
 def discriminator_loss_forward(w, x_real, x_fake):
     """``BCEWithLogits(D(x_real), 1) + BCEWithLogits(D(x_fake), 0)``, each a mean over its batch.
 
+    ``torch.nn.BCEWithLogitsLoss()(d_real, ones) + torch.nn.BCEWithLogitsLoss()(d_fake, zeros)``.
+
     ``-log D(x) = softplus(-l)`` and ``-log(1 - D(x)) = softplus(l)`` for the logit ``l``.
 
     Parameters
@@ -87,6 +91,8 @@ def discriminator_loss_forward(w, x_real, x_fake):
 def discriminator_loss_backward(cache):
     """Gradients of :func:`discriminator_loss_forward`.
 
+    What autograd computes for the ``torch.nn.BCEWithLogitsLoss`` terms.
+
     Parameters
     ----------
     cache : tuple
@@ -106,6 +112,8 @@ def discriminator_loss_backward(cache):
 
 def generator_loss_forward(theta, z, w, saturating=False):
     """Generator loss for fakes ``x = a z + b`` judged by a fixed discriminator ``w``.
+
+    Non-saturating: ``torch.nn.BCEWithLogitsLoss()(d_fake, ones)``.
 
     Parameters
     ----------
@@ -132,6 +140,8 @@ def generator_loss_forward(theta, z, w, saturating=False):
 def generator_loss_backward(cache):
     """Gradient of :func:`generator_loss_forward` with respect to ``(a, b)``.
 
+    What autograd computes through the frozen discriminator (``requires_grad`` on the generator only).
+
     Parameters
     ----------
     cache : tuple
@@ -148,6 +158,8 @@ def generator_loss_backward(cache):
 
 def optimal_discriminator_logit(x, mu_data, sd_data, mu_g, sd_g):
     """Logit of ``D*(x) = p_data / (p_data + p_g)``: ``log p_data(x) - log p_g(x)`` for two Gaussians.
+
+    ``scipy.stats.norm.logpdf(x, mu_data, sd_data) - scipy.stats.norm.logpdf(x, mu_g, sd_g)``.
 
     Parameters
     ----------
@@ -166,6 +178,8 @@ def optimal_discriminator_logit(x, mu_data, sd_data, mu_g, sd_g):
 
 def gan_value(logit, x, p_data, p_g):
     """The GAN value ``V(D, G) = E_data log D + E_g log(1 - D)`` by quadrature on an even grid.
+
+    A Riemann sum, like ``scipy.integrate.trapezoid`` on an evenly spaced grid.
 
     Parameters
     ----------

@@ -55,6 +55,8 @@ def gcn_norm(edge_index, num_nodes, add_self_loops=True):
 def gcn_conv_forward(x, edge_index, W, b, add_self_loops=True):
     """One GCN layer: transform with ``W``, aggregate normalised messages, add ``b``.
 
+    ``torch_geometric.nn.GCNConv(F_in, F_out)(x, edge_index)`` with ``lin.weight = W.T``.
+
     ``out[i] = b + sum_{(j -> i)} norm_ji * (x[j] @ W)``.
 
     Parameters
@@ -82,6 +84,8 @@ def gcn_conv_forward(x, edge_index, W, b, add_self_loops=True):
 def gcn_conv_backward(dout, cache):
     """Backward pass of :func:`gcn_conv_forward`.
 
+    What autograd computes for ``torch_geometric.nn.GCNConv``.
+
     The aggregation is a linear map ``S`` (sparse, ``S[i, j] = norm_ji``), so ``dh = S^T dout``:
     gradients flow back along the edges reversed.
 
@@ -104,6 +108,8 @@ def gcn_conv_backward(dout, cache):
 
 def normalized_adjacency(A):
     """Dense ``D^{-1/2} (A + I) D^{-1/2}`` for a symmetric adjacency matrix.
+
+    Dense form of ``torch_geometric.transforms.GCNNorm``.
 
     Parameters
     ----------

@@ -29,6 +29,8 @@ __all__ = [
 def distillation_loss_forward(student_logits, teacher_logits, labels, T=4.0, alpha=0.9):
     """Hinton et al.'s distillation loss.
 
+    ``F.kl_div(F.log_softmax(s/T), F.softmax(t/T), reduction='batchmean') * T*T`` mixed with ``F.cross_entropy(s, y)`` (torch.nn.functional).
+
     Parameters
     ----------
     student_logits : ndarray of shape (N, C)
@@ -58,6 +60,8 @@ def distillation_loss_forward(student_logits, teacher_logits, labels, T=4.0, alp
 
 def distillation_loss_backward(cache):
     """Gradient of :func:`distillation_loss_forward` with respect to the student logits.
+
+    What autograd computes for the ``torch.nn.functional`` loss above.
 
     ``alpha * T * (softmax(s/T) - softmax(t/T)) / N + (1 - alpha) * (softmax(s) - onehot(y)) / N``.
 
@@ -106,6 +110,8 @@ def make_teacher_data(rng, n, D=10, C=3, scale=2.0, W=None):
 
 def train_linear_student(X, teacher_logits, labels, T, alpha, lr=0.5, steps=500, weight_decay=0.0):
     """Fit a linear softmax student ``logits = X @ W`` by full-batch gradient descent on the loss.
+
+    The student is ``torch.nn.Linear(D, C, bias=False)`` trained with ``torch.optim.SGD`` (full batch).
 
     Parameters
     ----------

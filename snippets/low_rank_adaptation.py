@@ -55,6 +55,8 @@ def init_lora(in_features, out_features, r, rng):
 def lora_forward(x, W, b, A, B, scaling):
     """Frozen linear layer plus the low-rank branch.
 
+    The forward of peft's ``lora.Linear`` (``base_layer(x) + lora_B(lora_A(dropout(x))) * scaling``) with dropout 0.
+
     Parameters
     ----------
     x : ndarray of shape (N, in)
@@ -76,6 +78,8 @@ def lora_forward(x, W, b, A, B, scaling):
 
 def lora_backward(dy, cache):
     """Gradients of :func:`lora_forward` for the input and the two LoRA factors (``W``, ``b`` frozen).
+
+    What autograd computes for peft's ``lora.Linear`` with the base layer frozen.
 
     Parameters
     ----------
@@ -115,6 +119,8 @@ def merge_lora(W, A, B, scaling):
 
 def lora_param_counts(in_features, out_features, r):
     """Parameters of the frozen layer and of its LoRA adapter.
+
+    What peft's ``model.print_trainable_parameters()`` reports for one layer.
 
     Parameters
     ----------

@@ -81,6 +81,8 @@ def init_moe(D, H, E, rng):
 def moe_forward(params, x, k):
     """Route every token to its top-``k`` experts and mix their outputs by the gates.
 
+    The computation of transformers' ``MixtralSparseMoeBlock.forward`` (with ReLU MLP experts).
+
     Parameters
     ----------
     params : dict
@@ -113,6 +115,8 @@ def moe_forward(params, x, k):
 
 def moe_backward(dy, cache):
     """Backward pass of :func:`moe_forward` (the top-k choice is held fixed).
+
+    What autograd computes for the sparse MoE block (``torch.topk`` indices carry no gradient).
 
     Parameters
     ----------
@@ -149,6 +153,8 @@ def moe_backward(dy, cache):
 def load_balancing_loss(logits, k=1):
     """Switch Transformer auxiliary loss ``E * sum_e f_e P_e``.
 
+    transformers' ``load_balancing_loss_func`` for Switch/Mixtral routers (without the coefficient).
+
     ``f_e`` is the fraction of routing assignments that go to expert ``e`` (top-``k`` choices, counted
     over all N k assignments) and ``P_e`` the mean router probability ``softmax(logits)[:, e]``. It is 1
     when routing is perfectly uniform and reaches E when every token goes to one expert with
@@ -172,6 +178,8 @@ def load_balancing_loss(logits, k=1):
 
 def moe_param_counts(D, H, E, k):
     """Total parameters and parameters used per token.
+
+    What ``sum(p.numel() for p in model.parameters())`` reports, in total and for the active experts.
 
     Parameters
     ----------

@@ -34,6 +34,8 @@ __all__ = [
 def n_to_prune(amount, n):
     """How many of ``n`` entries ``amount`` means, like ``prune._compute_nparams_toprune``.
 
+    ``torch.nn.utils.prune._compute_nparams_toprune``.
+
     Parameters
     ----------
     amount : float in [0, 1] or int >= 0
@@ -56,6 +58,8 @@ def n_to_prune(amount, n):
 def l1_unstructured_mask(w, amount):
     """Mask that zeroes the ``amount`` entries of ``w`` with the smallest absolute value.
 
+    ``torch.nn.utils.prune.l1_unstructured(module, 'weight', amount).weight_mask``.
+
     Ties are broken by position (stable sort), so the result is deterministic.
 
     Parameters
@@ -76,6 +80,8 @@ def l1_unstructured_mask(w, amount):
 
 def global_unstructured_masks(weights, amount):
     """One magnitude threshold across several tensors (layers compete for the surviving weights).
+
+    ``torch.nn.utils.prune.global_unstructured(params, pruning_method=prune.L1Unstructured, amount=amount)``.
 
     Parameters
     ----------
@@ -98,6 +104,8 @@ def global_unstructured_masks(weights, amount):
 
 def ln_structured_mask(w, amount, n=2, dim=0):
     """Remove whole slices along ``dim`` with the smallest L_n norm (structured pruning).
+
+    ``torch.nn.utils.prune.ln_structured(module, 'weight', amount, n, dim).weight_mask``.
 
     Parameters
     ----------
@@ -124,6 +132,8 @@ def ln_structured_mask(w, amount, n=2, dim=0):
 def sparsity(masks):
     """Fraction of pruned entries over all masks.
 
+    ``float(sum((m == 0).sum() for m in masks) / sum(m.numel() for m in masks))`` on the ``weight_mask`` buffers.
+
     Parameters
     ----------
     masks : list of ndarray
@@ -137,6 +147,8 @@ def sparsity(masks):
 
 def masked_mlp_loss_and_grads(params, masks, X, Y):
     """MSE of the MLP whose weights are ``W_orig * mask``, and gradients for ``W_orig``.
+
+    With ``torch.nn.utils.prune`` the gradient of ``weight_orig`` is the same masked gradient.
 
     Parameters
     ----------
@@ -162,6 +174,8 @@ def masked_mlp_loss_and_grads(params, masks, X, Y):
 
 def train_masked(params, masks, X, Y, lr=0.05, steps=500):
     """Gradient descent on :func:`masked_mlp_loss_and_grads` (masks fixed).
+
+    Like ``torch.optim.SGD`` on a model pruned with ``torch.nn.utils.prune`` (masks fixed).
 
     Parameters
     ----------

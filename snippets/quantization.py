@@ -87,6 +87,8 @@ def quantize(x, scale, zero_point, dtype="quint8"):
 def dequantize(q, scale, zero_point):
     """``(q - zero_point) * scale``, like ``Tensor.dequantize()``.
 
+    Like ``torch.dequantize`` / ``Tensor.dequantize()`` on a quantized tensor.
+
     Parameters
     ----------
     q : ndarray of int, shape (N, D)
@@ -144,6 +146,8 @@ def fake_quantize_backward(dy, cache):
 def per_channel_qparams(W, dtype="qint8", symmetric=True):
     """One ``(scale, zero_point)`` per output row, like ``PerChannelMinMaxObserver(ch_axis=0)``.
 
+    ``torch.ao.quantization.PerChannelMinMaxObserver(ch_axis=0, dtype=torch.qint8, qscheme=torch.per_channel_symmetric)``.
+
     Parameters
     ----------
     W : ndarray of shape (out, in)
@@ -161,6 +165,8 @@ def per_channel_qparams(W, dtype="qint8", symmetric=True):
 
 def quantized_linear(qx, sx, zx, qW, sW, zW):
     """Integer linear layer: accumulate ``(qx - zx)(qW - zW)^T`` exactly in integers, then rescale.
+
+    The arithmetic of ``torch.ao.nn.quantized.Linear`` (fbgemm/qnnpack int8 kernels), before requantizing the output.
 
     ``y = sx * sW * sum_k (qx[n, k] - zx) (qW[m, k] - zW[m])``, the arithmetic of int8 kernels (int32
     accumulation, one float multiply per output). ``sW``, ``zW`` may be per output channel.

@@ -104,6 +104,8 @@ def train_mlp(params, X, Y, lr=0.05, steps=1000, layer_lrs=None, weight_decay=0.
 def extract_features(params, X):
     """Activations of the last hidden layer: the network without its head.
 
+    Like a torchvision model with its ``fc`` replaced by ``torch.nn.Identity()``.
+
     Parameters
     ----------
     params : list of (W, b)
@@ -145,6 +147,8 @@ def linear_probe(features, y, l2=1e-3):
 def with_new_head(params, head):
     """The pretrained body with its last layer replaced.
 
+    Like assigning ``model.fc = torch.nn.Linear(...)`` in torchvision transfer-learning recipes.
+
     Parameters
     ----------
     params : list of (W, b)
@@ -159,6 +163,8 @@ def with_new_head(params, head):
 
 def relative_mse(params, X, y):
     """Test MSE divided by the variance of ``y`` (0 is perfect, 1 is "predict the mean").
+
+    Equals ``1 - sklearn.metrics.r2_score(y, pred)`` for a single output.
 
     Parameters
     ----------

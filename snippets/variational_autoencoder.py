@@ -82,6 +82,8 @@ def gaussian_kl_standard_normal(mu, logvar):
 def vae_loss_forward(params, X, eps, sigma=1.0):
     """Negative ELBO (mean over the batch) with one reparameterised sample ``z = mu + exp(logvar/2) eps``.
 
+    The ``loss_function`` of PyTorch's ``examples/vae`` with a Gaussian decoder (``torch.randn_like`` noise passed in as ``eps``).
+
     Parameters
     ----------
     params : dict
@@ -113,6 +115,8 @@ def vae_loss_forward(params, X, eps, sigma=1.0):
 def vae_loss_backward(cache):
     """Gradients of :func:`vae_loss_forward` with respect to every parameter.
 
+    What autograd computes for :func:`vae_loss_forward`, with ``eps`` held fixed.
+
     Parameters
     ----------
     cache : tuple
@@ -137,6 +141,8 @@ def vae_loss_backward(cache):
 
 def elbo_exact(params, X, sigma=1.0):
     """The ELBO per example with the expectation over ``q`` done in closed form (linear decoder only).
+
+    The quantity that ``torch.distributions.kl_divergence`` plus an analytic expected log-likelihood would give.
 
     ``E_q ||x - z W - b||^2 = ||x - mu W - b||^2 + sum_j exp(logvar_j) ||W_j||^2``.
 
@@ -184,6 +190,8 @@ def log_marginal_likelihood(params, X, sigma=1.0):
 
 def true_posterior_encoder(params, sigma=1.0):
     """Encoder parameters that make ``q(z | x)`` the exact posterior ``p(z | x)``.
+
+    The posterior of probabilistic PCA, cf. ``sklearn.decomposition.PCA`` with its probabilistic ``score``.
 
     The posterior is ``N(S W (x - b) / sigma^2, S)`` with ``S = (I + W W^T / sigma^2)^{-1}``. It is
     representable by a diagonal Gaussian only when ``S`` is diagonal, i.e. when the rows of ``W_dec``
