@@ -184,10 +184,17 @@ def sample(eps_fn, n, rng, schedule):
     Returns
     -------
     x0 : ndarray of shape (n,)
+
+    Raises
+    ------
+    ValueError
+        If the samples become non-finite (a broken noise predictor), naming the step.
     """
     x = rng.standard_normal(n)
     for t in range(len(schedule["betas"]) - 1, -1, -1):
         x, _ = ddpm_step(eps_fn(x, t), t, x, schedule, rng.standard_normal(n))
+        if not np.all(np.isfinite(x)):
+            raise ValueError(f"sampling produced non-finite values at timestep {t}; check the noise predictor")
     return x
 
 
@@ -268,6 +275,12 @@ def check_extremes_are_finite():
         assert np.all(np.isfinite(eps)) and np.all(np.isfinite(x_prev)) and np.all(np.isfinite(x0_hat))
     one = sample(lambda z, t: mixture_eps(z, t, **MIX, schedule=s), 1, np.random.default_rng(3), s)
     assert one.shape == (1,) and np.isfinite(one[0])  # a batch of one
+    try:  # a predictor that returns NaN is reported, not propagated silently
+        sample(lambda z, t: np.full_like(z, np.nan), 2, np.random.default_rng(4), s)
+    except ValueError as e:
+        assert "non-finite" in str(e)
+    else:
+        raise AssertionError("NaN samples must raise")
 
 
 def plot_diffusion(samples, schedule):
