@@ -191,7 +191,9 @@ def log_marginal_likelihood(params, X, sigma=1.0):
 def true_posterior_encoder(params, sigma=1.0):
     """Encoder parameters that make ``q(z | x)`` the exact posterior ``p(z | x)``.
 
-    The posterior of probabilistic PCA, cf. ``sklearn.decomposition.PCA`` with its probabilistic ``score``.
+    The posterior of probabilistic PCA (Tipping & Bishop, 1999). Its mean is what
+    ``sklearn.decomposition.FactorAnalysis.transform`` returns for the diagonal-noise variant
+    (factor analysis); ``sklearn.decomposition.PCA.score`` gives the matching ``log p(x)``.
 
     The posterior is ``N(S W (x - b) / sigma^2, S)`` with ``S = (I + W W^T / sigma^2)^{-1}``. It is
     representable by a diagonal Gaussian only when ``S`` is diagonal, i.e. when the rows of ``W_dec``
