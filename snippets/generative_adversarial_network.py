@@ -5,8 +5,9 @@
   log-ratio of two Gaussian densities is quadratic in ``x``, so this D can represent the optimal
   discriminator ``D*(x) = p_data(x) / (p_data(x) + p_g(x))`` exactly.
 
-Losses are binary cross-entropy on logits, as ``torch.nn.BCEWithLogitsLoss`` (mean reduction) in the
-PyTorch DCGAN tutorial: the discriminator minimises ``BCE(D(x_real), 1) + BCE(D(G(z)), 0)``; the
+Losses are binary cross-entropy on logits, as ``torch.nn.BCEWithLogitsLoss`` (mean reduction), the
+numerically stable form of the ``nn.Sigmoid`` + ``nn.BCELoss`` pair of the PyTorch DCGAN tutorial: the
+discriminator minimises ``BCE(D(x_real), 1) + BCE(D(G(z)), 0)``; the
 generator minimises the *non-saturating* ``BCE(D(G(z)), 1) = -mean log D(G(z))`` of Goodfellow et al.
 (2014), or optionally the original minimax ``mean log(1 - D(G(z)))``. Logits go through
 ``softplus(t) = log(1 + e^t)`` computed with ``np.logaddexp``, so no ``log(0)`` can occur.
