@@ -56,8 +56,6 @@ def add_noise(x0, noise, t, schedule):
 
     Same as diffusers' ``DDPMScheduler.add_noise(original_samples, noise, timesteps)``.
 
-    Same as ``DDPMScheduler.add_noise(original_samples, noise, timesteps)``.
-
     Parameters
     ----------
     x0 : ndarray of shape (N,)
