@@ -153,12 +153,16 @@ def moe_backward(dy, cache):
 def load_balancing_loss(logits, k=1):
     """Switch Transformer auxiliary loss ``E * sum_e f_e P_e``.
 
-    transformers' ``load_balancing_loss_func`` for Switch/Mixtral routers (without the coefficient).
+    transformers' ``load_balancing_loss_func`` (Mixtral, Qwen-MoE; without the coefficient
+    ``router_aux_loss_coef``) divided by ``k``: transformers counts each of the ``k`` routing slots as a
+    distribution of its own, so its value is ``k`` times this one (``k``, not 1, for uniform routing).
+    With ``k = 1`` the two agree.
 
     ``f_e`` is the fraction of routing assignments that go to expert ``e`` (top-``k`` choices, counted
     over all N k assignments) and ``P_e`` the mean router probability ``softmax(logits)[:, e]``. It is 1
-    when routing is perfectly uniform and reaches E when every token goes to one expert with
-    probability 1. Only ``P`` carries a gradient; ``f`` is a count.
+    when routing is perfectly uniform. Since ``f_e <= 1/k``, it is at most ``E / k``, reached when every
+    token picks the same ``k`` experts with all the probability on them (``E`` for top-1). Only ``P``
+    carries a gradient; ``f`` is a count.
 
     Parameters
     ----------
@@ -259,6 +263,9 @@ def check_load_balancing_loss_bounds():
     assert_close(load_balancing_loss(np.zeros((N, E))), 1.0, rtol=1e-12, what="uniform router")
     assert_close(load_balancing_loss(balanced), 1.0, rtol=1e-12, what="balanced routing")
     assert_close(load_balancing_loss(collapsed), float(E), rtol=1e-12, what="collapsed routing")
+    # Top-2 cannot send a token to one expert twice: the worst case is the same two experts for all, E / k.
+    collapsed2 = np.tile([1000.0, 1000.0, 0.0, 0.0], (N, 1))
+    assert_close(load_balancing_loss(collapsed2, k=2), E / 2, rtol=1e-12, what="collapsed top-2 routing")
 
 
 def check_extremes():
@@ -288,6 +295,6 @@ if __name__ == "__main__":
     print("gates of token 0:        ", cache["gates"][0], " (softmax over its 2 best logits)")
     print("experts chosen per token:", cache["topk"].tolist())
     print("tokens per expert:       ", np.bincount(cache["topk"].ravel(), minlength=E))
-    print(f"load-balancing loss: {load_balancing_loss(cache['logits'], k):.3f} (1 = balanced, {E} = collapsed)")
+    print(f"load-balancing loss: {load_balancing_loss(cache['logits'], k):.3f} (1 = balanced, at most E/k = {E // k})")
     total, active = moe_param_counts(D, H, E, k)
     print(f"parameters: {total} in total, {active} used per token")
