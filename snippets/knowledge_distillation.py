@@ -104,7 +104,8 @@ def make_teacher_data(rng, n, D=10, C=3, scale=2.0, W=None):
     X = rng.normal(size=(n, D))
     logits = X @ W
     p = softmax(logits, axis=-1)
-    labels = (rng.random(n)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
+    # inverse-CDF sampling; the clip guards against a last cumulative sum a rounding error below 1
+    labels = np.minimum((rng.random(n)[:, None] > np.cumsum(p, axis=1)).sum(axis=1), C - 1)
     return X, logits, labels, W
 
 
