@@ -10,7 +10,8 @@ widened to include 0 (so that 0.0 is exactly representable, which zero padding a
 * affine (``torch.per_tensor_affine``, default dtype ``quint8``, [0, 255]):
   ``scale = (max - min) / (qmax - qmin)``, ``zero_point = qmin - round(min / scale)`` (clamped);
 * symmetric (``torch.per_tensor_symmetric``, ``qint8``, [-128, 127]):
-  ``scale = max(-min, max) / ((qmax - qmin) / 2)``, ``zero_point = 0``;
+  ``scale = max(-min, max) / ((qmax - qmin) / 2)``, ``zero_point = 0`` (PyTorch fixes it at 128,
+  the middle of [0, 255], when the dtype is ``quint8``);
 
 with ``scale`` floored at float32's machine epsilon so a constant tensor does not divide by zero.
 Rounding is half-to-even, like ``torch.quantize_per_tensor`` (and ``np.round``). Per-channel variants
@@ -200,6 +201,8 @@ def check_qparams_match_minmax_observer_formulas():
     scale, zp = calculate_qparams(-1.0, 3.0, "qint8", symmetric=True)
     assert_close(scale, 3.0 / 127.5, rtol=1e-15)
     assert zp == 0
+    # Symmetric with quint8: same scale, zero point in the middle of [0, 255] (as in MinMaxObserver).
+    assert calculate_qparams(-1.0, 3.0, "quint8", symmetric=True) == (scale, 128)
     # The range always contains 0: all-positive data still get zero_point = qmin.
     assert calculate_qparams(2.0, 4.0)[1] == 0
     # A constant tensor: scale floored at float32 eps, no division by zero.
