@@ -32,9 +32,9 @@ __all__ = [
 
 
 def n_to_prune(amount, n):
-    """How many of ``n`` entries ``amount`` means, like ``prune._compute_nparams_toprune``.
+    """How many of ``n`` entries ``amount`` means, like ``torch.nn.utils.prune._compute_nparams_toprune``.
 
-    ``torch.nn.utils.prune._compute_nparams_toprune``.
+    A float is a fraction, ``round(amount * n)`` with Python's round-half-to-even, as in PyTorch.
 
     Parameters
     ----------
