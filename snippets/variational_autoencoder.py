@@ -42,6 +42,9 @@ PARAM_NAMES = ("W_mu", "b_mu", "W_lv", "b_lv", "W_dec", "b_dec")
 def init_vae(n_features, latent_dim, rng, scale=0.1):
     """Small random weights; the log-variance head starts at zero (unit variance).
 
+    Stands in for building the encoder and decoder ``torch.nn.Linear`` layers of PyTorch's ``examples/vae``
+    (small Gaussian weights here instead of ``nn.Linear``'s default uniform initialisation).
+
     Parameters
     ----------
     n_features, latent_dim : int
@@ -220,6 +223,9 @@ def true_posterior_encoder(params, sigma=1.0):
 def train_vae(X, latent_dim, rng, sigma=1.0, lr=0.02, steps=2000):
     """Full-batch stochastic gradient descent on the negative ELBO (fresh noise every step).
 
+    The training loop of PyTorch's ``examples/vae`` (``loss.backward()``, ``optimizer.step()``), with
+    full-batch ``torch.optim.SGD`` instead of Adam and a Gaussian decoder.
+
     Parameters
     ----------
     X : ndarray of shape (N, D)
@@ -267,6 +273,9 @@ def train_vae(X, latent_dim, rng, sigma=1.0, lr=0.02, steps=2000):
 
 def sample_vae(params, n, rng, sigma=1.0):
     """Draw new data: ``z ~ N(0, I)``, then ``x ~ N(z W_dec + b_dec, sigma^2 I)``.
+
+    Like the sampling step of PyTorch's ``examples/vae`` (``torch.randn`` codes through ``model.decode``),
+    plus the decoder's own Gaussian noise.
 
     Parameters
     ----------
