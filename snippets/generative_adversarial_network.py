@@ -202,6 +202,9 @@ def gan_value(logit, x, p_data, p_g):
 def train_gan(rng, mu_data=1.0, sd_data=0.5, steps=1000, batch=256, lr_d=0.1, lr_g=0.02, d_steps=5):
     """Alternating stochastic gradient descent: ``d_steps`` discriminator steps, then one generator step.
 
+    The loop of the PyTorch DCGAN tutorial (update D on real and fake batches, then G through the
+    updated D), with ``torch.optim.SGD`` instead of Adam and ``d_steps`` D updates per G update.
+
     Parameters
     ----------
     rng : numpy.random.Generator
