@@ -171,6 +171,9 @@ def mixture_eps(x_t, t, weights, means, stds, schedule):
 def sample(eps_fn, n, rng, schedule):
     """Ancestral sampling: start from ``x_T ~ N(0, 1)`` and apply :func:`ddpm_step` for t = T-1, ..., 0.
 
+    What diffusers' ``DDPMPipeline.__call__`` does: loop over ``scheduler.timesteps`` from T-1 down to 0,
+    ``scheduler.step(model_output, t, x).prev_sample`` each time.
+
     Parameters
     ----------
     eps_fn : callable
