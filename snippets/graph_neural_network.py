@@ -164,6 +164,9 @@ def gcn_two_layer_loss(params, x, edge_index, labels, mask):
 def train_gcn(x, edge_index, labels, mask, hidden, rng, lr=0.2, steps=200):
     """Full-batch gradient descent on :func:`gcn_two_layer_loss` (Glorot-uniform weights, zero biases).
 
+    Full-batch training on the labelled nodes only, as in PyTorch Geometric's GCN example, with plain
+    gradient descent instead of Adam; ``torch_geometric.nn.GCNConv`` also initialises its weight with Glorot.
+
     Parameters
     ----------
     x : ndarray of shape (N, F)
