@@ -60,6 +60,9 @@ def top_k_gates(logits, k):
 def init_moe(D, H, E, rng):
     """Random router and expert weights (He-scaled experts, small router).
 
+    The parameters of transformers' ``MixtralSparseMoeBlock``: a router ``nn.Linear(D, E, bias=False)``
+    and ``E`` expert MLPs (two-layer ReLU MLPs with biases here; Mixtral's experts are SwiGLU).
+
     Parameters
     ----------
     D, H, E : int
