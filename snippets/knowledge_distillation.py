@@ -84,6 +84,9 @@ def distillation_loss_backward(cache):
 def make_teacher_data(rng, n, D=10, C=3, scale=2.0, W=None):
     """Inputs, a linear teacher's logits, and labels sampled from the teacher's softmax.
 
+    Each label is drawn from its row's softmax, as ``rng.choice(C, p=softmax(logits[i]))`` or
+    ``torch.multinomial(logits.softmax(-1), 1)`` would, here by inverse-CDF sampling in one vectorised step.
+
     Parameters
     ----------
     rng : numpy.random.Generator
