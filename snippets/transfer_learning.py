@@ -21,6 +21,9 @@ __all__ = ["make_tasks", "train_mlp", "extract_features", "linear_probe", "with_
 def make_tasks(rng, n_source=400, n_target=20, n_test=1000, D=20, k=4, n_source_outputs=8, related=True, noise=0.1, shift=0.0):
     """A source and a target regression task built on hidden features ``relu(x @ A)``.
 
+    The hidden features are those of ``nn.Sequential(nn.Linear(D, k, bias=False), nn.ReLU())`` with a
+    fixed random weight; each task is a linear read-out of them plus Gaussian noise.
+
     Parameters
     ----------
     rng : numpy.random.Generator
@@ -63,6 +66,9 @@ def make_tasks(rng, n_source=400, n_target=20, n_test=1000, D=20, k=4, n_source_
 
 def train_mlp(params, X, Y, lr=0.05, steps=1000, layer_lrs=None, weight_decay=0.0):
     """Full-batch gradient descent on the mean squared error, with a learning rate per layer.
+
+    Like ``torch.optim.SGD`` with one parameter group per layer (``lr * layer_lrs[i]``), ``weight_decay``
+    on the weight matrices only (biases in groups with ``weight_decay=0``).
 
     Parameters
     ----------
