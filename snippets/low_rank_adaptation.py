@@ -137,6 +137,9 @@ def lora_param_counts(in_features, out_features, r):
 def train_lora(X, Y, W, b, r, lora_alpha, rng, lr=0.05, steps=500):
     """Fit ``A, B`` by full-batch gradient descent on the mean squared error ``mean((y - Y)^2)``.
 
+    Like training a peft LoRA model, where only ``lora_A`` and ``lora_B`` require gradients, with
+    full-batch ``torch.optim.SGD``.
+
     Parameters
     ----------
     X : ndarray of shape (N, in)
