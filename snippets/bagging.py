@@ -20,28 +20,73 @@ from termbook.checks import assert_close
 
 
 def tree_fit(X, y):
-    """Fully grown least-squares regression tree (``DecisionTreeRegressor()``)."""
+    """Fully grown least-squares regression tree, ``DecisionTreeRegressor().fit(X, y)``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+
+    Returns
+    -------
+    tree : dict
+        From :func:`snippets.gradient_boosting.fit_regression_tree`.
+    """
     return fit_regression_tree(X, y, max_depth=None)
 
 
 def tree_predict(model, X):
-    """Predict with :func:`tree_fit`'s tree."""
+    """``DecisionTreeRegressor.predict`` for a tree from :func:`tree_fit`.
+
+    Parameters
+    ----------
+    model : dict
+    X : ndarray of shape (M, D)
+
+    Returns
+    -------
+    y_hat : ndarray of shape (M,)
+    """
     return predict_regression_tree(model, X)
 
 
 def linear_fit(X, y):
-    """Least squares with an intercept (``LinearRegression()``); returns ``(w, b)``."""
+    """Least squares with an intercept, ``LinearRegression().fit(X, y)``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+
+    Returns
+    -------
+    model : tuple
+        ``(w, b)``: ``coef_`` of shape (D,) and ``intercept_``.
+    """
     return fit_lstsq(X, y)
 
 
 def linear_predict(model, X):
-    """``X w + b``."""
+    """``LinearRegression.predict``: ``X w + b``.
+
+    Parameters
+    ----------
+    model : tuple
+        ``(w, b)`` from :func:`linear_fit`.
+    X : ndarray of shape (M, D)
+
+    Returns
+    -------
+    y_hat : ndarray of shape (M,)
+    """
     w, b = model
     return X @ w + b
 
 
 def draw_samples(n, n_estimators, max_samples=1.0, bootstrap=True, seed=0):
     """Row indices of every estimator's training sample.
+
+    The row sampling of ``BaggingRegressor`` (its ``estimators_samples_``).
 
     Parameters
     ----------
@@ -70,6 +115,8 @@ def draw_samples(n, n_estimators, max_samples=1.0, bootstrap=True, seed=0):
 def bagging_fit(X, y, fit=tree_fit, n_estimators=10, max_samples=1.0, bootstrap=True, seed=0):
     """Fit one base model per sample.
 
+    ``BaggingRegressor(estimator, n_estimators, max_samples, bootstrap).fit(X, y)``.
+
     Parameters
     ----------
     X : ndarray of shape (N, D)
@@ -91,6 +138,8 @@ def bagging_fit(X, y, fit=tree_fit, n_estimators=10, max_samples=1.0, bootstrap=
 
 def bagging_predict(models, X, predict=tree_predict):
     """Mean of the models' predictions.
+
+    ``BaggingRegressor.predict``.
 
     Parameters
     ----------
@@ -134,6 +183,9 @@ def oob_predict(models, idx, X, predict=tree_predict):
 
 def bias_variance(fit, predict, bagged, x_test, n_sets=25, n=40, n_estimators=10):
     """Monte Carlo bias^2 and variance of a learner over independent training sets.
+
+    No library call; a Monte Carlo version of ``mlxtend.evaluate.bias_variance_decomp`` with fresh
+    training sets instead of bootstrap ones.
 
     Parameters
     ----------

@@ -39,6 +39,8 @@ def sq_dists(A, B):
 def log_ball_volume(d, r=1.0):
     """``log`` of the volume of a d-ball of radius r: ``pi^(d/2) r^d / Gamma(d/2 + 1)``.
 
+    Closed form with ``math.lgamma`` (``scipy.special.gammaln``).
+
     Parameters
     ----------
     d : int
@@ -53,6 +55,8 @@ def log_ball_volume(d, r=1.0):
 
 def ball_to_cube_ratio(d):
     """Fraction of the cube [-1, 1]^d filled by the inscribed unit ball.
+
+    Closed form; no library call.
 
     Parameters
     ----------
@@ -69,6 +73,8 @@ def ball_to_cube_ratio(d):
 def edge_for_fraction(r, d):
     """Edge length of a sub-cube of the unit cube holding a fraction r of uniform data: ``r^(1/d)``.
 
+    Closed form (ESL section 2.5); no library call.
+
     Parameters
     ----------
     r : float
@@ -84,6 +90,8 @@ def edge_for_fraction(r, d):
 def shell_fraction(eps, d):
     """Fraction of the unit ball's volume within ``eps`` of its surface: ``1 - (1 - eps)^d``.
 
+    Closed form; no library call.
+
     Parameters
     ----------
     eps : float
@@ -98,6 +106,8 @@ def shell_fraction(eps, d):
 
 def median_nn_distance(n, d):
     """Median distance from the centre to the nearest of n uniform points in the unit d-ball.
+
+    Closed form; no library call.
 
     ``(1 - 0.5^(1/n))^(1/d)`` (ESL eq. 2.24).
 
@@ -134,6 +144,8 @@ def uniform_ball(n, d, rng):
 def relative_contrast(X, q):
     """``(max - min) / min`` of the distances from a query to the points: how distinct the nearest is.
 
+    Distances as ``sklearn.metrics.pairwise.euclidean_distances``.
+
     Parameters
     ----------
     X : ndarray of shape (N, D)
@@ -149,6 +161,8 @@ def relative_contrast(X, q):
 
 def knn_regression_mse(d, n=200, k=5, seed=0):
     """Test MSE of k-NN regression when y depends on the first of d uniform features only.
+
+    ``KNeighborsRegressor(n_neighbors=k)`` scored with ``sklearn.metrics.mean_squared_error``.
 
     Parameters
     ----------

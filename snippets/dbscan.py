@@ -80,6 +80,8 @@ def dbscan(X, eps=0.5, min_samples=5):
 def k_distance(X, k):
     """Distance from each point to its k-th nearest neighbour, counting itself as the first.
 
+    Same as ``NearestNeighbors(n_neighbors=k).fit(X).kneighbors(X)[0][:, -1]``.
+
     Sorted in decreasing order, this is the "k-distance plot" used to pick ``eps``
     for ``min_samples = k``: its knee separates dense points from noise.
 
@@ -97,6 +99,8 @@ def k_distance(X, k):
 
 def make_moons_with_noise(seed=0):
     """Two interleaved half-moons (80 points) plus 10 uniform noise points.
+
+    ``sklearn.datasets.make_moons``-like moons plus uniform noise.
 
     Parameters
     ----------

@@ -24,6 +24,8 @@ from termbook.checks import assert_close
 def hard_vote(labels, num_classes, weights=None):
     """Weighted majority vote of hard labels.
 
+    ``sklearn.ensemble.VotingClassifier(voting="hard", weights=weights).predict``.
+
     Parameters
     ----------
     labels : ndarray of shape (M, N)
@@ -62,6 +64,8 @@ def soft_vote(probas, weights=None):
 def majority_accuracy(p, m):
     """Accuracy of a majority vote of ``m`` independent voters each right with probability ``p``.
 
+    Same as ``scipy.stats.binom.sf(m // 2, m, p)``.
+
     Condorcet's jury theorem: ``P(more than m/2 right) = sum_{k > m/2} C(m, k) p^k (1-p)^(m-k)``.
     Two classes; ``m`` odd, so there are no ties.
 
@@ -81,6 +85,8 @@ def majority_accuracy(p, m):
 
 def ambiguity_decomposition(preds, y, weights=None):
     """Krogh-Vedelsby decomposition of the squared error of a weighted average.
+
+    No library call; an identity that holds for any predictions.
 
     ``(f_bar - y)^2 = sum_m w_m (f_m - y)^2 - sum_m w_m (f_m - f_bar)^2`` at every point,
     with ``f_bar = sum_m w_m f_m`` and weights summing to one.
@@ -138,6 +144,8 @@ BASE_LEARNERS = {
 def stacking_fit(X, y, learners=BASE_LEARNERS, cv=5):
     """Stacked generalisation (Wolpert, 1992) with a least-squares combiner.
 
+    ``sklearn.ensemble.StackingRegressor(estimators, final_estimator=LinearRegression(), cv=5).fit``.
+
     Parameters
     ----------
     X : ndarray of shape (N, D)
@@ -165,6 +173,8 @@ def stacking_fit(X, y, learners=BASE_LEARNERS, cv=5):
 
 def stacking_predict(models, coef, intercept, X, learners=BASE_LEARNERS):
     """Combiner applied to the refitted base models' predictions.
+
+    ``StackingRegressor.predict``.
 
     Parameters
     ----------

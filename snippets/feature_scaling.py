@@ -87,6 +87,8 @@ def robust_fit(X, quantile_range=(25.0, 75.0)):
 def transform(X, offset, scale):
     """``(X - offset) / scale``: the ``transform`` of all three scalers.
 
+    ``StandardScaler.transform``, ``MinMaxScaler.transform`` and ``RobustScaler.transform``.
+
     Parameters
     ----------
     X : ndarray of shape (M, D)
@@ -102,6 +104,8 @@ def transform(X, offset, scale):
 
 def inverse_transform(Z, offset, scale):
     """``Z * scale + offset`` (``inverse_transform``).
+
+    The scalers' ``inverse_transform``.
 
     Parameters
     ----------
@@ -119,6 +123,8 @@ def inverse_transform(Z, offset, scale):
 def condition_number(X):
     """Condition number of ``A^T A`` for ``A = [X, 1]``: what limits gradient descent on least squares.
 
+    Same as ``np.linalg.cond(A.T @ A)``.
+
     Parameters
     ----------
     X : ndarray of shape (N, D)
@@ -135,6 +141,9 @@ def condition_number(X):
 
 def gd_least_squares_error(X, y, steps):
     """Relative distance to the least-squares solution after ``steps`` of gradient descent at lr = 1/L.
+
+    Uses :func:`snippets.gradient_descent.gradient_descent` (``torch.optim.SGD`` without momentum,
+    full batch).
 
     Parameters
     ----------
@@ -157,6 +166,8 @@ def gd_least_squares_error(X, y, steps):
 
 def make_people(seed=0, n=200):
     """Age in years and income in dollars; the label depends on both equally (in standard units).
+
+    Hand-made data in the spirit of ``sklearn.datasets.make_classification``.
 
     Parameters
     ----------

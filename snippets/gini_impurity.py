@@ -19,6 +19,8 @@ from termbook.checks import assert_close, assert_gradient_close, numerical_gradi
 def gini(p, axis=-1):
     """Gini impurity of probability vectors.
 
+    The node impurity of ``sklearn.tree.DecisionTreeClassifier(criterion="gini")`` (``tree_.impurity``).
+
     Parameters
     ----------
     p : ndarray of shape (M, K)
@@ -56,6 +58,8 @@ def gini_from_counts(counts):
 def gini_forward(p):
     """``G(p)`` row by row, keeping what the backward pass needs.
 
+    Same values as :func:`gini` (scikit-learn's ``criterion="gini"``).
+
     Parameters
     ----------
     p : ndarray of shape (M, K)
@@ -71,6 +75,8 @@ def gini_forward(p):
 def gini_backward(dout, cache):
     """``dG/dp_k = -2 p_k`` (treating the p_k as free variables).
 
+    No library call; the gradient of scikit-learn's ``criterion="gini"`` impurity.
+
     Parameters
     ----------
     dout : ndarray of shape (M,)
@@ -85,6 +91,8 @@ def gini_backward(dout, cache):
 
 def split_gini(left_counts, right_counts):
     """Size-weighted Gini of two children, ``(n_L G_L + n_R G_R) / (n_L + n_R)``.
+
+    What ``DecisionTreeClassifier(criterion="gini")`` minimises over candidate splits.
 
     Parameters
     ----------
@@ -103,6 +111,8 @@ def split_gini(left_counts, right_counts):
 def misclassification(p):
     """Misclassification impurity ``1 - max_k p_k``.
 
+    Not a scikit-learn criterion; for comparison only.
+
     Parameters
     ----------
     p : ndarray of shape (M, K)
@@ -116,6 +126,8 @@ def misclassification(p):
 
 def entropy_nats(p):
     """Shannon entropy in nats, ``-sum p log p`` with ``0 log 0 = 0``.
+
+    Same as ``scipy.stats.entropy(p)`` (natural log).
 
     Parameters
     ----------

@@ -25,6 +25,8 @@ from termbook.checks import assert_close, assert_gradient_close, numerical_gradi
 def regression_stump_split(x, r):
     """Best threshold on one feature by squared-error decrease, via cumulative sums.
 
+    The split search of ``sklearn.tree.DecisionTreeRegressor(criterion="squared_error")`` on one feature.
+
     Parameters
     ----------
     x : ndarray of shape (N,)
@@ -95,6 +97,8 @@ def _grow(X, r, rows, max_depth, min_samples_split, depth):
 def leaves(tree):
     """All leaves of a tree, left to right.
 
+    The nodes with ``tree_.children_left == -1`` in a scikit-learn tree.
+
     Parameters
     ----------
     tree : dict
@@ -108,6 +112,8 @@ def leaves(tree):
 
 def predict_regression_tree(tree, X):
     """Leaf value for each row.
+
+    ``sklearn.tree.DecisionTreeRegressor.predict``.
 
     Parameters
     ----------
@@ -135,6 +141,8 @@ def predict_regression_tree(tree, X):
 def loss_value(y, F, loss="squared_error"):
     """Mean loss: ``(y - F)^2 / 2`` or ``|y - F|``.
 
+    scikit-learn's ``loss="squared_error"`` (a half squared error internally) and ``loss="absolute_error"``.
+
     Parameters
     ----------
     y : ndarray of shape (N,)
@@ -156,6 +164,8 @@ def loss_value(y, F, loss="squared_error"):
 def negative_gradient(y, F, loss="squared_error"):
     """Pseudo-residuals ``-dL(y_i, F_i)/dF_i`` (per sample, not divided by N).
 
+    What ``GradientBoostingRegressor`` fits each tree to (its loss's ``gradient`` with the sign flipped).
+
     Parameters
     ----------
     y : ndarray of shape (N,)
@@ -176,6 +186,8 @@ def negative_gradient(y, F, loss="squared_error"):
 
 def fit_gradient_boosting(X, y, n_estimators=100, learning_rate=0.1, max_depth=3, loss="squared_error"):
     """Fit a gradient-boosted ensemble of regression trees.
+
+    ``GradientBoostingRegressor(n_estimators, learning_rate, max_depth, loss).fit(X, y)``.
 
     Parameters
     ----------
@@ -231,6 +243,8 @@ def staged_predict(init, trees, learning_rate, X):
 
 def make_wave(seed=0, n=80, noise=0.3):
     """Noisy ``sin(2x) + x/2`` on [-3, 3].
+
+    A small 1-D regression set, in the spirit of ``sklearn.datasets.make_regression``.
 
     Parameters
     ----------

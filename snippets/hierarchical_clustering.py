@@ -39,6 +39,8 @@ def euclidean_distances(X):
 def lance_williams(d_ki, d_kj, d_ij, n_i, n_j, n_k, method):
     """Distance from cluster k to the union of clusters i and j.
 
+    The update used inside ``scipy.cluster.hierarchy.linkage``.
+
     Parameters
     ----------
     d_ki, d_kj : ndarray of shape (M,)
@@ -111,6 +113,8 @@ def linkage(X, method="single"):
 def members(Z, n):
     """The observations in every cluster of the tree.
 
+    What ``scipy.cluster.hierarchy.to_tree(Z)`` gives node by node with ``pre_order()``.
+
     Parameters
     ----------
     Z : ndarray of shape (N - 1, 4)
@@ -129,6 +133,8 @@ def members(Z, n):
 
 def fcluster_maxclust(Z, k):
     """Flat clustering into k clusters by undoing the last k - 1 merges.
+
+    ``scipy.cluster.hierarchy.fcluster(Z, k, criterion="maxclust")`` up to the numbering of the clusters.
 
     Parameters
     ----------
@@ -202,6 +208,8 @@ def dendrogram_order(Z, n):
 
 def make_blobs_with_bridge(seed=0):
     """Two round blobs joined by a thin line of points, plus a small third blob.
+
+    Hand-made data in the spirit of ``sklearn.datasets.make_blobs``.
 
     Parameters
     ----------

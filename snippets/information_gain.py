@@ -31,6 +31,8 @@ PLAY_TENNIS = {  # Quinlan (1986) / Mitchell (1997, table 3.2): 14 days, play te
 def entropy_bits(counts):
     """Shannon entropy in bits of class counts, with ``0 log 0 = 0``.
 
+    Same as ``scipy.stats.entropy(counts, base=2)``.
+
     Parameters
     ----------
     counts : ndarray of shape (K,)
@@ -70,6 +72,8 @@ def contingency(a, y):
 def information_gain(a, y):
     """``H(Y) - H(Y | A)`` in bits for a multiway split on the values of ``a`` (ID3).
 
+    Equals ``sklearn.metrics.mutual_info_score(a, y) / ln 2``.
+
     Parameters
     ----------
     a : ndarray of shape (N,)
@@ -89,6 +93,8 @@ def information_gain(a, y):
 def split_information(a):
     """Entropy in bits of the attribute's own distribution (C4.5's ``SplitInfo``).
 
+    Same as ``scipy.stats.entropy(np.unique(a, return_counts=True)[1], base=2)``.
+
     Parameters
     ----------
     a : ndarray of shape (N,)
@@ -103,6 +109,8 @@ def split_information(a):
 
 def gain_ratio(a, y):
     """C4.5's gain ratio ``IG / SplitInfo``; 0 for an attribute with a single value.
+
+    C4.5's criterion; scikit-learn has no equivalent.
 
     Parameters
     ----------
@@ -140,6 +148,8 @@ def mutual_info_nats(a, y):
 
 def threshold_gain(x, y, t):
     """Information gain of the binary split ``x <= t`` (what a tree with ``criterion="entropy"`` maximises).
+
+    What ``DecisionTreeClassifier(criterion="entropy")`` maximises over thresholds.
 
     Parameters
     ----------

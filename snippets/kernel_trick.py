@@ -42,6 +42,9 @@ def polynomial_kernel(A, B, degree=3, gamma=1.0, coef0=1.0):
 def poly2_features(X, coef0=1.0):
     """Explicit feature map of the degree-2 polynomial kernel with ``gamma=1``.
 
+    The kernel's own version of ``sklearn.preprocessing.PolynomialFeatures(degree=2)``: the
+    ``sqrt(2c)`` weights and the repeated cross terms make inner products equal the kernel.
+
     ``(x.z + c)^2 = sum_ij x_i x_j z_i z_j + 2c sum_i x_i z_i + c^2``, so
     ``phi(x) = [x_i x_j for all i, j] ++ sqrt(2c) x ++ [c]``.
 
@@ -87,6 +90,8 @@ def kernel_ridge_fit(K, y, alpha):
 
 def kernel_ridge_predict(K_query, dual_coef):
     """``f(x) = sum_i c_i k(x_i, x)``.
+
+    ``sklearn.kernel_ridge.KernelRidge.predict``.
 
     Parameters
     ----------

@@ -24,6 +24,9 @@ from termbook.checks import assert_close, assert_gradient_close, numerical_gradi
 def duality_gap(Xc, yc, w, alpha):
     """Primal minus dual objective of the centred lasso (>= 0, and 0 exactly at the optimum).
 
+    The stopping test of ``sklearn.linear_model.Lasso`` (reported as ``dual_gap_``, on
+    scikit-learn's own scale).
+
     Dual point: the residual ``r`` scaled into the feasible set ``||X^T theta||_inf <= n alpha``.
 
     Parameters
@@ -51,6 +54,8 @@ def duality_gap(Xc, yc, w, alpha):
 
 def alpha_max(X, y):
     """Smallest alpha for which the lasso solution is all zeros: ``max_j |x_j^T y| / n`` (centred).
+
+    The largest value of the grid ``sklearn.linear_model.lasso_path`` builds (for centred data).
 
     Parameters
     ----------
@@ -123,6 +128,9 @@ def lasso_cd(X, y, alpha, w0=None, tol=1e-4, max_iter=1000, fit_intercept=True):
 def lasso_path(X, y, n_alphas=30, eps=1e-3):
     """Solutions for a decreasing grid of alphas, each warm-started from the previous one.
 
+    Like ``sklearn.linear_model.lasso_path(X, y, n_alphas=n_alphas, eps=eps)`` on centred data, plus
+    intercepts.
+
     Parameters
     ----------
     X : ndarray of shape (N, D)
@@ -151,6 +159,8 @@ def lasso_path(X, y, n_alphas=30, eps=1e-3):
 def lasso_objective_forward(w, b, X, y, alpha):
     """``||y - X w - b||^2 / (2 n) + alpha ||w||_1``.
 
+    The objective of ``sklearn.linear_model.Lasso``.
+
     Parameters
     ----------
     w : ndarray of shape (D,)
@@ -170,6 +180,8 @@ def lasso_objective_forward(w, b, X, y, alpha):
 
 def lasso_objective_backward(dout, cache):
     """Gradient where it exists (every ``w_j != 0``): ``X^T r / n + alpha sign(w)``; at 0 the sign term is 0.
+
+    Gradient of the objective of ``sklearn.linear_model.Lasso`` where it is differentiable.
 
     Parameters
     ----------

@@ -28,6 +28,9 @@ from termbook.checks import assert_close
 def lda_fit(X, y, num_classes, shrinkage=None):
     """Class means, priors and the shared covariance.
 
+    ``LinearDiscriminantAnalysis(solver="eigen", shrinkage=shrinkage).fit``: ``means_``,
+    ``priors_``, ``covariance_``.
+
     Parameters
     ----------
     X : ndarray of shape (N, D)
@@ -89,6 +92,8 @@ def lda_coefficients(means, priors, cov):
 def lda_predict_proba(X, coef, intercept):
     """Posterior class probabilities: softmax of the linear scores.
 
+    ``LinearDiscriminantAnalysis.predict_proba``.
+
     Parameters
     ----------
     X : ndarray of shape (M, D)
@@ -104,6 +109,8 @@ def lda_predict_proba(X, coef, intercept):
 
 def lda_directions(X, y, num_classes, shrinkage=None):
     """Fisher discriminant directions (``scalings_`` of the eigen solver).
+
+    ``scalings_`` and ``explained_variance_ratio_`` of ``LinearDiscriminantAnalysis(solver="eigen")``.
 
     Parameters
     ----------
@@ -138,6 +145,8 @@ def lda_directions(X, y, num_classes, shrinkage=None):
 def fisher_ratio(w, X, y, num_classes):
     """Fisher's criterion ``w^T S_b w / w^T S_w w`` for a direction w.
 
+    No library call; the quantity the ``scalings_`` maximise.
+
     Parameters
     ----------
     w : ndarray of shape (D,)
@@ -157,6 +166,8 @@ def fisher_ratio(w, X, y, num_classes):
 
 def make_elongated_classes(seed=0, n_per=50):
     """Three classes in 4-D, spread widely along x0 but separated along x1 and x2.
+
+    Hand-made data in the spirit of ``sklearn.datasets.make_classification``.
 
     Parameters
     ----------

@@ -139,6 +139,8 @@ def fit_forest(X, y, num_classes, n_estimators=100, max_features="sqrt", bootstr
 def forest_predict_proba(trees, X):
     """Mean of the trees' probabilities (soft voting).
 
+    ``RandomForestClassifier.predict_proba``.
+
     Parameters
     ----------
     trees : list of dict

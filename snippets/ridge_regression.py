@@ -72,6 +72,8 @@ def ridge_fit(X, y, alpha=1.0, fit_intercept=True):
 def effective_dof(X, alpha, fit_intercept=True):
     """Effective degrees of freedom ``tr(H) = sum_j d_j^2 / (d_j^2 + alpha)`` (+1 for the intercept).
 
+    No scikit-learn attribute; the trace of the hat matrix of ``Ridge(alpha)``.
+
     Parameters
     ----------
     X : ndarray of shape (N, D)
@@ -92,6 +94,8 @@ def effective_dof(X, alpha, fit_intercept=True):
 def hat_matrix(X, alpha):
     """``H`` with ``y_hat = H y`` for ridge with an unpenalised intercept.
 
+    The matrix behind ``RidgeCV``'s efficient leave-one-out (``cv=None``).
+
     Parameters
     ----------
     X : ndarray of shape (N, D)
@@ -109,6 +113,8 @@ def hat_matrix(X, alpha):
 
 def loo_errors(X, y, alpha):
     """Leave-one-out residuals from one fit: ``(y_i - y_hat_i) / (1 - H_ii)``.
+
+    What ``sklearn.linear_model.RidgeCV(alphas=[alpha])`` evaluates by default (``cv=None``).
 
     Parameters
     ----------
@@ -147,6 +153,8 @@ def ridge_loss_forward(w, b, X, y, alpha):
 def ridge_loss_backward(dout, cache):
     """Gradients ``2 X^T r + 2 alpha w`` and ``2 sum(r)`` (the intercept is not penalised).
 
+    Gradient of the objective of ``sklearn.linear_model.Ridge``.
+
     Parameters
     ----------
     dout : float
@@ -163,6 +171,8 @@ def ridge_loss_backward(dout, cache):
 
 def make_collinear(seed=0, n=30, noise=1.0, link=0.05):
     """Five features, the first two nearly identical; true coefficients (1, 1, 0.5, 0, -0.5).
+
+    Hand-made data in the spirit of ``sklearn.datasets.make_regression``.
 
     Parameters
     ----------

@@ -191,6 +191,9 @@ def hinge_loss_forward(w, b, X, y, C):
 def hinge_loss_backward(dout, cache):
     """(Sub)gradient of :func:`hinge_loss_forward`; at a kink (margin exactly 1) it takes 0.
 
+    ``sklearn.linear_model.SGDClassifier(loss="hinge")`` takes ``-y`` at a margin of exactly 1
+    instead; both are valid subgradients.
+
     Parameters
     ----------
     dout : float

@@ -29,6 +29,8 @@ EPS = np.finfo(np.float64).eps
 def conditional_probabilities(D2, perplexity, tol=1e-5, max_steps=100):
     """Rows ``p_{j|i}`` with the Gaussian precision of each row found by binary search.
 
+    scikit-learn's ``sklearn.manifold._utils._binary_search_perplexity``.
+
     Parameters
     ----------
     D2 : ndarray of shape (N, N)
@@ -77,6 +79,8 @@ def conditional_probabilities(D2, perplexity, tol=1e-5, max_steps=100):
 def joint_probabilities(X, perplexity=30.0):
     """Symmetric ``P`` of t-SNE: ``(p_{j|i} + p_{i|j}) / (2N)``.
 
+    scikit-learn's ``sklearn.manifold._t_sne._joint_probabilities`` (returned there in condensed form).
+
     Parameters
     ----------
     X : ndarray of shape (N, D)
@@ -96,6 +100,8 @@ def joint_probabilities(X, perplexity=30.0):
 
 def kl_forward(Y, P):
     """t-SNE cost ``KL(P || Q)`` with Student-t similarities in the embedding.
+
+    The cost of scikit-learn's ``sklearn.manifold._t_sne._kl_divergence`` (``method="exact"``).
 
     Parameters
     ----------
@@ -119,6 +125,8 @@ def kl_forward(Y, P):
 
 def kl_backward(dout, cache):
     """Gradient ``dC/dy_i = 4 sum_j (p_ij - q_ij) (y_i - y_j) / (1 + ||y_i - y_j||^2)``.
+
+    The gradient of scikit-learn's ``sklearn.manifold._t_sne._kl_divergence``.
 
     Parameters
     ----------
@@ -184,6 +192,8 @@ def tsne(X, perplexity=30.0, max_iter=1000, early_exaggeration=12.0, seed=0, his
 def make_clusters(seed=0, n_per=40, d=10, gap=6.0):
     """Three Gaussian clusters in 10-D; two of them close together, one far away.
 
+    ``sklearn.datasets.make_blobs``-like data with chosen centres.
+
     Parameters
     ----------
     seed : int
@@ -207,6 +217,8 @@ def make_clusters(seed=0, n_per=40, d=10, gap=6.0):
 
 def nn_accuracy(Z, y):
     """Fraction of points whose nearest other point has the same label.
+
+    The leave-one-out accuracy of ``KNeighborsClassifier(n_neighbors=1)``.
 
     Parameters
     ----------
