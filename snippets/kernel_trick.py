@@ -210,7 +210,7 @@ def plot_fits(x, y, fits):
         ax.plot(grid[:, 0], kernel_ridge_predict(kernel(grid, x), c), label=name)
     ax.set_ylim(-2, 2)
     ax.legend(loc="lower left", fontsize=8)
-    fig.set_label("Thirty noisy samples of sin(2x). Kernel ridge with a linear kernel fits a nearly flat line, "
+    fig.set_label("Thirty noisy samples of sin(2x). Kernel ridge with a linear kernel fits a straight sloping line, "
                   "a cubic polynomial kernel bends once or twice but misses the oscillation, and the RBF kernel "
                   "follows the sine wave")
     return fig

@@ -236,8 +236,9 @@ def plot_boundaries(X, y, tree, trees):
         ax.scatter(X[:, 0], X[:, 1], c=np.where(y == 1, "firebrick", "steelblue"), s=12, edgecolors="w", linewidths=0.4)
         ax.set_title(title)
     fig.set_label("Left: a single unpruned tree splits the square into hard-edged boxes, including small boxes "
-                  "around individual noisy points. Right: the forest's averaged probability shades smoothly from "
-                  "blue to red, and its 0.5 boundary follows the bent class border")
+                  "around individual noisy points. Right: the forest's averaged probability shades in graded steps "
+                  "from blue to red, and its 0.5 boundary roughly follows the bent class border, with a few small "
+                  "islands left around noisy points")
     return fig
 
 
