@@ -128,8 +128,8 @@ def lasso_cd(X, y, alpha, w0=None, tol=1e-4, max_iter=1000, fit_intercept=True):
 def lasso_path(X, y, n_alphas=30, eps=1e-3):
     """Solutions for a decreasing grid of alphas, each warm-started from the previous one.
 
-    Like ``sklearn.linear_model.lasso_path(X, y, n_alphas=n_alphas, eps=eps)`` on centred data, plus
-    intercepts.
+    Like ``sklearn.linear_model.lasso_path(X, y, eps=eps)`` with ``n_alphas`` grid values (passed as
+    ``alphas=<int>`` in recent scikit-learn) on centred data, plus intercepts.
 
     Parameters
     ----------
