@@ -1,7 +1,8 @@
 """Bagging (bootstrap aggregating): fit one model per bootstrap sample, average the predictions.
 
 Conventions follow ``sklearn.ensemble.BaggingRegressor`` / ``BaggingClassifier``:
-``n_estimators=10``, ``max_samples=1.0`` (each sample has N rows), ``bootstrap=True``
+``n_estimators=10``, ``max_samples=None`` (each sample has N rows; ``1.0`` in older versions),
+``bootstrap=True``
 (rows drawn with replacement; False draws ``max_samples`` rows without
 replacement, "pasting"), ``bootstrap_features=False``; the regressor's
 prediction is the mean of the estimators' predictions (the classifier averages
@@ -83,7 +84,7 @@ def linear_predict(model, X):
     return X @ w + b
 
 
-def draw_samples(n, n_estimators, max_samples=1.0, bootstrap=True, seed=0):
+def draw_samples(n, n_estimators, max_samples=None, bootstrap=True, seed=0):
     """Row indices of every estimator's training sample.
 
     The row sampling of ``BaggingRegressor`` (its ``estimators_samples_``).
@@ -93,8 +94,9 @@ def draw_samples(n, n_estimators, max_samples=1.0, bootstrap=True, seed=0):
     n : int
         Number of training rows.
     n_estimators : int
-    max_samples : float or int
-        Fraction of n (float) or count (int) of rows per sample.
+    max_samples : float, int or None
+        Fraction of n (float; ``max(int(max_samples * n), 1)`` rows, as scikit-learn rounds), count (int)
+        or None (n rows).
     bootstrap : bool
         With replacement (bagging) or without (pasting).
     seed : int
@@ -104,15 +106,20 @@ def draw_samples(n, n_estimators, max_samples=1.0, bootstrap=True, seed=0):
     idx : ndarray of shape (n_estimators, m)
     """
     rng = np.random.default_rng(seed)
-    m = int(round(max_samples * n)) if isinstance(max_samples, float) else int(max_samples)
-    if not 1 <= m <= n:
-        raise ValueError(f"max_samples gives {m} rows; need 1..{n}")
+    if max_samples is None:
+        m = n
+    elif isinstance(max_samples, float):
+        m = max(int(max_samples * n), 1)
+    else:
+        m = int(max_samples)
+    if m < 1 or (not bootstrap and m > n):
+        raise ValueError(f"max_samples gives {m} rows; need at least 1 (and at most {n} without replacement)")
     if bootstrap:
         return rng.integers(0, n, size=(n_estimators, m))
     return np.stack([rng.permutation(n)[:m] for _ in range(n_estimators)])
 
 
-def bagging_fit(X, y, fit=tree_fit, n_estimators=10, max_samples=1.0, bootstrap=True, seed=0):
+def bagging_fit(X, y, fit=tree_fit, n_estimators=10, max_samples=None, bootstrap=True, seed=0):
     """Fit one base model per sample.
 
     ``BaggingRegressor(estimator, n_estimators, max_samples, bootstrap).fit(X, y)``.
@@ -222,7 +229,7 @@ def bias_variance(fit, predict, bagged, x_test, n_sets=25, n=40, n_estimators=10
 
 
 def check_pasting_everything_reproduces_the_base_model():
-    # bootstrap=False with max_samples=1.0 gives every model all rows (in some order): no diversity.
+    # bootstrap=False with max_samples=None gives every model all rows (in some order): no diversity.
     X, y = make_wave(0, n=30)
     models, _ = bagging_fit(X, y, n_estimators=4, bootstrap=False)
     Xt = np.linspace(-3, 3, 50)[:, None]
@@ -267,12 +274,13 @@ def check_extremes():
     models, idx = bagging_fit(X, y, n_estimators=3)
     assert np.all(bagging_predict(models, np.array([[1.0]])) == 5.0)
     assert np.all(np.isnan(oob_predict(models, idx, X)))  # never out of bag: NaN, not a silent 0
+    assert draw_samples(10, 2, max_samples=0.01).shape == (2, 1)  # a tiny fraction still draws one row
     try:
-        draw_samples(10, 2, max_samples=0.01)
+        draw_samples(10, 2, max_samples=20, bootstrap=False)
     except ValueError:
         pass
     else:
-        raise AssertionError("a sample of 0 rows must raise")
+        raise AssertionError("pasting more rows than there are must raise")
 
 
 def plot_bagging(X, y, models, grid):
