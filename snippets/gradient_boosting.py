@@ -15,8 +15,7 @@ default ``criterion="friedman_mse"`` picks the same splits with unit weights,
 because the decrease in squared error of a split is
 ``n_L n_R / n (mean_L - mean_R)^2``, which is Friedman's improvement score
 (since scikit-learn 1.9 the ``criterion`` parameter is deprecated and has no
-effect). Ties between splits go to the lowest threshold. Checked against
-scikit-learn 1.9: identical staged predictions on the demo data.
+effect). Ties between splits go to the lowest threshold.
 """
 
 import numpy as np
