@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from .errors import Problem, did_you_mean
 from .model import Term
-from .safety import escape_prose, escape_text, unsafe_link_target
+from .safety import escape_prose, escape_text, link_title, unsafe_link_target
 
 # Markdown regions that are never touched, matched in this order at each position. The lookahead
 # names every character a region can start with, so other positions fail at once (3x faster).
@@ -239,8 +239,7 @@ class Linker:
         return m.group(0)
 
     def _markdown_link(self, text: str, slug: str) -> str:
-        summary = " ".join(self.targets[slug].summary.split()).replace("\\", "\\\\").replace('"', "&quot;")
-        return f'[{text}]({slug}.md "{summary}")'
+        return f'[{text}]({slug}.md "{link_title(self.targets[slug].summary)}")'
 
     def _unknown(self, slug: str, file: str, field: str, line: int | None, written: str) -> Problem:
         return Problem(

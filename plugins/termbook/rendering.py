@@ -19,7 +19,7 @@ import jinja2
 from .graph import SINGLE_PICTURE_MAX
 from .linking import PROSE_FIELDS, LinkedTerm
 from .model import Term
-from .safety import escape_prose, escape_text
+from .safety import escape_prose, escape_text, link_title
 
 TEMPLATES = Path(__file__).parent / "templates"
 DEFAULT_TEMPLATE = TEMPLATES / "term.md.j2"
@@ -44,7 +44,7 @@ def link_to(term: Term) -> Link:
 
 def md_attr(text: str) -> str:
     """Text safe inside a double-quoted Markdown link title or admonition title."""
-    return " ".join(str(text).split()).replace("\\", "\\\\").replace('"', "&quot;")
+    return link_title(text)
 
 
 def front_matter(term: Term) -> str:

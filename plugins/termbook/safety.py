@@ -40,6 +40,18 @@ def escape_text(text: str) -> str:
     return html.escape(str(text), quote=False).translate(_MARKDOWN_ACTIVE)
 
 
+_TITLE_SPECIAL = str.maketrans({'"': "&quot;", "'": "&#39;", "(": "&#40;", ")": "&#41;"})
+
+
+def link_title(text: str) -> str:
+    """Text safe inside a double-quoted Markdown link title (a tooltip) or admonition title.
+
+    Quotes and parentheses become character references: Python-Markdown would otherwise end the
+    title, or the link, at a quote or parenthesis of the text, as in "Q(s', a')".
+    """
+    return " ".join(str(text).split()).replace("\\", "\\\\").translate(_TITLE_SPECIAL)
+
+
 def _escape_html(text: str) -> str:
     return html.escape(text, quote=False)
 
