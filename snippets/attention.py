@@ -6,7 +6,11 @@ Conventions follow ``torch.nn.functional.scaled_dot_product_attention``: inputs 
 any leading batch axes broadcast, the scale is ``1 / sqrt(d)``, and a boolean ``mask`` is True
 where a query MAY attend to a key. (``torch.nn.MultiheadAttention`` uses the opposite meaning for
 boolean masks: there True marks a position that is NOT allowed.) A query row whose keys are all
-masked gets zero weights and a zero output, as in recent PyTorch versions (older ones gave NaN).
+masked gets a zero output, as ``scaled_dot_product_attention`` gives since PyTorch 2.5 (older
+versions gave NaN); its weights, which that function does not return, are set to zero here too,
+whereas an explicit softmax over the row (``torch.softmax``) gives NaN, and
+``nn.MultiheadAttention(..., need_weights=True)`` (the default) can still return NaN weights
+and a NaN output there (PyTorch issue #160064; ``need_weights=False`` gives zeros).
 """
 
 import numpy as np

@@ -117,13 +117,41 @@ def reconstruction_loss_and_grad(params, X):
     return loss, autoencoder_backward(2.0 * diff / diff.size, params, X, codes)
 
 
-def train_linear_autoencoder(X, code_dim, rng, lr=0.5, steps=500):
+def default_learning_rate(X):
+    """A step size that is stable for the linear autoencoder on ``X``, chosen from the data.
+
+    Near a solution reached from a small initialisation the encoder and decoder are
+    balanced (both have singular values 1), and the largest curvature of the loss of
+    :func:`reconstruction_loss_and_grad` is about ``4 * lambda_max / D``, with
+    ``lambda_max`` the largest eigenvalue of the covariance of ``X`` (the squared
+    spectral norm of the centred data divided by N). Gradient descent is stable below
+    ``2 / curvature``; this returns half of that, ``D / (4 * lambda_max)``. Because the
+    step scales like ``1 / variance``, rescaling the data does not change how many
+    steps training needs.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+
+    Returns
+    -------
+    lr : float
+    """
+    Xc = X - X.mean(axis=0)
+    lam = np.linalg.norm(Xc, 2) ** 2 / X.shape[0]
+    if lam == 0.0:  # constant data: nothing to learn, any step is stable
+        return 1.0
+    return X.shape[1] / (4.0 * lam)
+
+
+def train_linear_autoencoder(X, code_dim, rng, lr=None, steps=500):
     """Fit a linear autoencoder by full-batch gradient descent.
 
-    As for PCA, the data are centred before training: with a large mean, the
-    loss is badly conditioned and plain gradient descent crawls (or diverges at a
-    learning rate that suits the centred problem). The mean is then folded into
-    the biases, so the returned parameters act on the raw ``X``.
+    Full-batch gradient descent on ``torch.nn.MSELoss()`` with ``torch.optim.SGD``
+    (no momentum). As for PCA, the data are centred before training: with a large
+    mean, the loss is badly conditioned and plain gradient descent crawls (or
+    diverges at a learning rate that suits the centred problem). The mean is then
+    folded into the biases, so the returned parameters act on the raw ``X``.
 
     Parameters
     ----------
@@ -133,10 +161,10 @@ def train_linear_autoencoder(X, code_dim, rng, lr=0.5, steps=500):
         k, the bottleneck width.
     rng : numpy.random.Generator
         For the initial weights.
-    lr : float
-        Learning rate for the loss of :func:`reconstruction_loss_and_grad`. The
-        default suits features of variance up to about 4 (it diverges at 1.0 on
-        the data of :func:`make_correlated_data`); scale it down for wider data.
+    lr : float or None
+        Learning rate for the loss of :func:`reconstruction_loss_and_grad`.
+        ``None`` (the default) takes it from the data with
+        :func:`default_learning_rate`, which is stable whatever the scale of ``X``.
     steps : int
         Number of gradient steps. Directions of small variance are learned last.
 
@@ -145,12 +173,33 @@ def train_linear_autoencoder(X, code_dim, rng, lr=0.5, steps=500):
     params : dict
         ``W_enc`` of shape (D, k), ``b_enc`` of shape (k,), ``W_dec`` of shape
         (k, D), ``b_dec`` of shape (D,).
+
+    Raises
+    ------
+    ValueError
+        If the loss stops being finite (a learning rate too large for the data),
+        instead of returning NaN parameters.
     """
+    if lr is None:
+        lr = default_learning_rate(X)
     mean = X.mean(axis=0)
     Xc = X - mean
     params = init_autoencoder(X.shape[1], code_dim, rng)
-    for _ in range(steps):
-        _, grads = reconstruction_loss_and_grad(params, Xc)
+    start = None
+    for step in range(steps):
+        # Divergence is caught when the loss grows 100-fold, or at the first overflow,
+        # whichever comes first: never as NaN weights handed back to the caller.
+        with np.errstate(over="raise", invalid="raise"):
+            try:
+                loss, grads = reconstruction_loss_and_grad(params, Xc)
+            except FloatingPointError:
+                loss = np.inf
+        start = loss if start is None else start
+        if not loss <= 100.0 * start + 1e-300:
+            raise ValueError(
+                f"training diverged at step {step} with lr={lr:g}; the stable step for these "
+                f"data is about {2 * default_learning_rate(X):g} (use lr=None to choose it)"
+            )
         params = {name: params[name] - lr * grads[name] for name in PARAM_NAMES}
     # (X - mean) @ W_enc + b_enc  ==  X @ W_enc + (b_enc - mean @ W_enc)
     params["b_enc"] = params["b_enc"] - mean @ params["W_enc"]
@@ -247,6 +296,27 @@ def check_trained_autoencoder_matches_pca():
         err = reconstruction_loss_and_grad(params, X)[0]
         best = pca_reconstruction_error(X, k)
         assert best * (1 - 1e-9) <= err <= 1.05 * best, (k, err, best)
+
+
+def check_high_variance_data_trains_without_nan():
+    # Features with variance ~350 (10x the scale of make_correlated_data): a fixed
+    # step that suits unit-variance data would overflow to NaN; the step chosen from
+    # the data gives the same result as on the unscaled data, up to the factor 100.
+    rng = np.random.default_rng(6)
+    X = make_correlated_data(rng)
+    big = 10.0 * X
+    params = train_linear_autoencoder(big, 2, np.random.default_rng(0))
+    err = reconstruction_loss_and_grad(params, big)[0]
+    assert np.isfinite(err) and err <= 1.05 * pca_reconstruction_error(big, 2), err
+    small = train_linear_autoencoder(X, 2, np.random.default_rng(0))
+    assert np.isclose(err, 100.0 * reconstruction_loss_and_grad(small, X)[0], rtol=1e-6)
+    # An explicit step that is too large raises instead of returning NaN weights.
+    try:
+        train_linear_autoencoder(big, 2, np.random.default_rng(0), lr=0.5)
+    except ValueError as e:
+        assert "diverged" in str(e)
+    else:
+        raise AssertionError("a divergent step must raise ValueError")
 
 
 def check_no_linear_autoencoder_beats_pca():

@@ -6,7 +6,8 @@ Conventions follow ``torch.nn.BatchNorm1d`` / ``BatchNorm2d``:
   (divide by N), with ``eps=1e-5`` added to the variance;
 * the running variance is updated with the *unbiased* batch variance (divide by
   N - 1), ``new = (1 - momentum) * old + momentum * batch``, ``momentum=0.1``
-  (Keras writes the same rule with ``momentum=0.99`` weighting the *old* value);
+  (``keras.layers.BatchNormalization`` uses ``momentum=0.99`` as the weight of the *old*
+  value, and averages the *biased* batch variance instead);
 * inference mode normalises with the running statistics.
 
 Nothing is stored between calls: running statistics are passed in and returned.
@@ -113,7 +114,8 @@ def update_running_stats(running_mean, running_var, x, momentum=0.1):
     """One exponential-moving-average update of the statistics used at inference.
 
     ``new = (1 - momentum) * old + momentum * batch_stat``, with the *unbiased*
-    batch variance, as in the paper's inference procedure and in PyTorch.
+    batch variance, as in the paper's inference procedure and in PyTorch (Keras's
+    ``moving_variance`` averages the biased one).
 
     Parameters
     ----------

@@ -75,7 +75,8 @@ def loo_mse_ridge_shortcut(X, y, alpha):
     """Leave-one-out MSE of ridge from a single fit: ``mean(((y - y_hat) / (1 - H_ii))^2)``.
 
     Holds for any linear smoother whose refit without point i is the same smoother on fewer
-    points, which is true of least squares and ridge (ESL, eq. 7.52 for least squares).
+    points, which is true of least squares and ridge (ESL 2nd ed., Section 7.10.1, eq. 7.51; its
+    Exercise 7.3 asks for the proof for least-squares projections and cubic smoothing splines).
 
     Parameters
     ----------

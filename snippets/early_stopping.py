@@ -1,12 +1,14 @@
 """Early stopping: stop training when the validation loss stops improving, keep the best weights.
 
-The rule follows the ``EarlyStopping`` callbacks of Keras and PyTorch Lightning
-(PyTorch itself has none): after every epoch, the validation loss counts as an
-improvement only if it is below the best so far by more than ``min_delta``; an
-improvement resets a counter, anything else increments it, and training stops
+The stopping rule follows the ``EarlyStopping`` callbacks of Keras and PyTorch
+Lightning (PyTorch itself has none): after every epoch, the validation loss counts
+as an improvement only if it is below the best so far by more than ``min_delta``;
+an improvement resets a counter, anything else increments it, and training stops
 once the counter reaches ``patience``. The weights of the best epoch are kept and
-returned (Keras's ``restore_best_weights=True``), also when the epoch budget runs
-out first. Epochs are counted from 1, as Keras prints them.
+returned, as Keras's ``keras.callbacks.EarlyStopping(restore_best_weights=True)``
+does, also when the epoch budget runs out first. (Lightning's callback never saves
+or restores weights; there a ``ModelCheckpoint`` callback keeps the best model.)
+Epochs are counted from 1, as Keras prints them.
 """
 
 import numpy as np

@@ -4,7 +4,7 @@
     F_beta = (1 + beta^2) TP / ((1 + beta^2) TP + beta^2 FN + FP)
 
 Conventions follow ``sklearn.metrics.f1_score`` / ``fbeta_score``: the score is
-computed from the counts (as scikit-learn >= 1.3 does), ``average`` in
+computed from the counts (as scikit-learn does since 1.4.0), ``average`` in
 {"binary", None, "macro", "micro", "weighted"}, "binary" (positive class 1)
 by default. ``zero_division`` is used only when the denominator is 0, i.e. a
 class that is neither present nor predicted; it is returned silently (scikit-

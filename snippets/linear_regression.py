@@ -28,10 +28,16 @@ def design_matrix(X):
 
 
 def fit_lstsq(X, y):
-    """Least-squares fit with intercept via ``np.linalg.lstsq`` (SVD based).
+    """Least-squares fit with intercept, as ``sklearn.linear_model.LinearRegression`` does it.
 
-    If ``A = [X, 1]`` has deficient rank the minimum-norm solution is returned,
-    as LAPACK's ``gelsd`` (and scikit-learn, through SciPy) does.
+    scikit-learn centres the data, solves ``min ||Xc w - yc||`` on the centred
+    ``Xc = X - mean(X)``, ``yc = y - mean(y)`` with SciPy's SVD-based ``lstsq``, and
+    sets ``intercept_ = mean(y) - mean(X) @ coef_``. The intercept is therefore not
+    part of the norm: when ``X`` has deficient rank (a duplicated or constant
+    column) the returned ``w`` is the minimum-norm solution *of the centred
+    problem*. A constant column is all zeros once centred, so it gets weight 0.
+    (Running ``lstsq`` on ``[X, 1]`` instead would minimise the norm of ``(w, b)``
+    together: same predictions, different ``coef_`` and ``intercept_``.)
 
     Parameters
     ----------
@@ -47,8 +53,9 @@ def fit_lstsq(X, y):
     b : float
         Intercept (``intercept_``).
     """
-    theta, *_ = np.linalg.lstsq(design_matrix(X), y, rcond=None)
-    return theta[:-1], float(theta[-1])
+    x_mean, y_mean = X.mean(axis=0), y.mean()
+    w, *_ = np.linalg.lstsq(X - x_mean, y - y_mean, rcond=None)
+    return w, float(y_mean - x_mean @ w)
 
 
 def fit_normal_equations(X, y):
@@ -227,6 +234,22 @@ def check_rank_deficient_gives_minimum_norm_solution():
     w, b = fit_lstsq(X2, y)
     w_ref, b_ref = fit_lstsq(X, y)
     assert np.isclose(w[0], w[2]) and np.isclose(w[0] + w[2], w_ref[0]) and np.isclose(b, b_ref)
+
+
+def check_constant_feature_is_not_penalised_like_scikit_learn():
+    # A constant column duplicates the intercept. scikit-learn centres the data, so the
+    # constant column gets weight 0 and the intercept carries the whole offset; a
+    # min-norm solve on [X, 1] would instead share the offset between the two.
+    X, y = _data(7, d=2)
+    Xc = np.hstack([X, np.full((X.shape[0], 1), 5.0)])
+    w, b = fit_lstsq(Xc, y)
+    w_ref, b_ref = fit_lstsq(X, y)
+    assert_close(w, np.r_[w_ref, 0.0], rtol=1e-10, atol=1e-12, what="constant column gets 0")
+    assert_close(b, b_ref, rtol=1e-10, what="intercept unchanged")
+    # The joint min-norm solution predicts the same values but has other coefficients.
+    theta, *_ = np.linalg.lstsq(design_matrix(Xc), y, rcond=None)
+    assert_close(design_matrix(Xc) @ theta, predict(Xc, w, b), rtol=1e-10, what="same predictions")
+    assert abs(theta[-1] - b) > 0.1 and abs(theta[2]) > 0.01
 
 
 if __name__ == "__main__":

@@ -154,8 +154,9 @@ def adam_step(w, grad, m, v, t, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_de
     """One step of ``torch.optim.Adam`` (``decoupled=False``) or ``torch.optim.AdamW`` (``True``).
 
     Adam with ``weight_decay`` adds ``weight_decay * w`` to the gradient *before* the adaptive
-    scaling (an L2 penalty). AdamW (Loshchilov & Hutter) shrinks the weights directly,
-    ``w <- w - lr * weight_decay * w``, and applies Adam to the raw gradient.
+    scaling (an L2 penalty). AdamW shrinks the weights directly and applies Adam to the raw
+    gradient; this is PyTorch's form, ``w <- w - lr * weight_decay * w``. (Loshchilov & Hutter's
+    paper scales the decay by a schedule multiplier eta_t instead of the learning rate.)
 
     Parameters
     ----------

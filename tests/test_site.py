@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -259,3 +260,13 @@ def test_serve_watches_terms_and_snippets(project):
     config = config.plugins.on_config(config)
     assert str(project.root / "terms") in config.watch
     assert str(project.root / "snippets") in config.watch
+
+
+def test_summaries_with_quotes_and_parentheses_make_whole_tooltips(project):
+    summary = "Moves Q(s, a) towards r + gamma max Q(s', a'); \"greedy\" (in the limit)."
+    project.add_term("q", term("Q Thing", summary=summary))
+    project.add_term("user", term("User", definition="Uses Q Thing.\n\nMore.", related=["q"]))
+    site = project.build()  # strict: a link broken by a quote would be a warning
+    page = (site / "terms" / "user.html").read_text()
+    titles = re.findall(r'<a href="q.html" title="([^"]*)"', page)
+    assert titles and all(html.unescape(t) == summary for t in titles), titles
