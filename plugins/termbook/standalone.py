@@ -14,7 +14,7 @@ that builds the folder runs no termbook code (Zensical runs no Python plugins at
 * ``mkdocs.yml`` is generated: the theme, navigation and Markdown extensions of the project's own,
   without plugins other than search, ``use_directory_urls: false``.
 
-Term pages are audited first (:func:`termbook.auditing.audit_glossary`): a construct the sanitiser
+Term pages are audited first (``BuildOptions.audit_html``): a construct the sanitiser
 would remove is an error, and nothing is written — a generator that cannot run the sanitiser only
 ever gets text that needs none. The output folder is replaced only if it is empty or an earlier
 render (it holds ``.termbook-render``); nothing else is ever overwritten.
@@ -27,12 +27,12 @@ import json
 import re
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .auditing import audit_glossary
 from .errors import Problem, Severity
 from .export import defined_term_jsonld, defined_term_set_jsonld
 from .finishing import Site, prepare_site
@@ -59,10 +59,10 @@ def render_site(options: BuildOptions, out: Path) -> tuple[int, list[Problem]]:
     if refusal:
         return 0, [refusal]
     notebooks = sorted(project.tutorials_dir.glob("*.ipynb")) if project.tutorials_dir.is_dir() else []
-    site = prepare_site(options, directory_urls=False, tutorials=notebooks)
-    problems = list(site.build.errors) or audit_glossary(site.build)
-    if problems:
-        return 0, problems
+    # audited before anything is rendered: a construct the sanitiser would remove is an error here
+    site = prepare_site(replace(options, audit_html=True), directory_urls=False, tutorials=notebooks)
+    if site.build.errors:
+        return 0, list(site.build.errors)
     problems = list(site.problems)
     staging = Path(tempfile.mkdtemp(prefix=".termbook-render-", dir=out.parent if out.parent.exists() else None))
     try:
