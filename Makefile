@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: site test serve check bench clean
+.PHONY: site test lint serve check render bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null || { \
@@ -25,8 +25,18 @@ site: $(STAMP)
 	rm -rf .site-old && { [ ! -e site ] || mv site .site-old; } && mv .site-build site && rm -rf .site-old
 	@echo "built site/ (open site/index.html, also from file://)"
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -n auto -p no:cacheprovider
+
+# lint, format and types (zero findings); part of `make test`
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# the finished site as Markdown for any Material-compatible generator (e.g. zensical build -f render/mkdocs.yml)
+render: $(STAMP)
+	$(BIN)/termbook render --out render
 
 serve: $(STAMP)
 	$(BIN)/mkdocs serve --livereload
@@ -35,4 +45,4 @@ check: $(STAMP)
 	$(BIN)/termbook check
 
 clean:
-	rm -rf .site-build .site-old site .cache
+	rm -rf .site-build .site-old site .cache render

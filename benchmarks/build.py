@@ -69,18 +69,128 @@ LOG_LINE = re.compile(r"termbook: (\d+) terms, (\d+) snippets \((\d+) run, (\d+)
 
 # --- the synthetic glossary ----------------------------------------------------------------------
 
-MODIFIERS = """Sparse Adaptive Stochastic Residual Gated Spectral Contrastive Hierarchical Variational Bayesian
-Recurrent Convolutional Attentive Robust Latent Causal Masked Quantized Federated Online Local Global Deep
-Shallow Dense Cyclic Implicit Explicit Weighted Normalized Regularized Temporal Multiscale Low-Rank
-Orthogonal Probabilistic Differentiable Invariant Structured Annealed""".split()
-DOMAINS = """Gradient Feature Token Embedding Weight Activation Attention Kernel Label Batch Layer Channel
-Sequence Graph Policy Reward Memory Prototype Manifold Margin Entropy Mixture Signal Spectrum Patch Query
-Context Cluster Boundary Noise""".split()
-HEADS = """Estimator Encoder Decoder Sampler Pooling Normalization Scheduler Regularizer Loss Classifier
-Regressor Clustering Projection Alignment Distillation Augmentation Initialization Search Pruning
-Smoothing Dropout Network Transform Bottleneck Gate Filter Model Objective Metric Tokenizer""".split()
-TAGS = """fundamentals training layers optimization architectures classical-ml evaluation regularization
-probability losses sequence-models data unsupervised normalization""".split()
+MODIFIERS = [
+    "Sparse",
+    "Adaptive",
+    "Stochastic",
+    "Residual",
+    "Gated",
+    "Spectral",
+    "Contrastive",
+    "Hierarchical",
+    "Variational",
+    "Bayesian",
+    "Recurrent",
+    "Convolutional",
+    "Attentive",
+    "Robust",
+    "Latent",
+    "Causal",
+    "Masked",
+    "Quantized",
+    "Federated",
+    "Online",
+    "Local",
+    "Global",
+    "Deep",
+    "Shallow",
+    "Dense",
+    "Cyclic",
+    "Implicit",
+    "Explicit",
+    "Weighted",
+    "Normalized",
+    "Regularized",
+    "Temporal",
+    "Multiscale",
+    "Low-Rank",
+    "Orthogonal",
+    "Probabilistic",
+    "Differentiable",
+    "Invariant",
+    "Structured",
+    "Annealed",
+]
+DOMAINS = [
+    "Gradient",
+    "Feature",
+    "Token",
+    "Embedding",
+    "Weight",
+    "Activation",
+    "Attention",
+    "Kernel",
+    "Label",
+    "Batch",
+    "Layer",
+    "Channel",
+    "Sequence",
+    "Graph",
+    "Policy",
+    "Reward",
+    "Memory",
+    "Prototype",
+    "Manifold",
+    "Margin",
+    "Entropy",
+    "Mixture",
+    "Signal",
+    "Spectrum",
+    "Patch",
+    "Query",
+    "Context",
+    "Cluster",
+    "Boundary",
+    "Noise",
+]
+HEADS = [
+    "Estimator",
+    "Encoder",
+    "Decoder",
+    "Sampler",
+    "Pooling",
+    "Normalization",
+    "Scheduler",
+    "Regularizer",
+    "Loss",
+    "Classifier",
+    "Regressor",
+    "Clustering",
+    "Projection",
+    "Alignment",
+    "Distillation",
+    "Augmentation",
+    "Initialization",
+    "Search",
+    "Pruning",
+    "Smoothing",
+    "Dropout",
+    "Network",
+    "Transform",
+    "Bottleneck",
+    "Gate",
+    "Filter",
+    "Model",
+    "Objective",
+    "Metric",
+    "Tokenizer",
+]
+TAGS = [
+    "fundamentals",
+    "training",
+    "layers",
+    "optimization",
+    "architectures",
+    "classical-ml",
+    "evaluation",
+    "regularization",
+    "probability",
+    "losses",
+    "sequence-models",
+    "data",
+    "unsupervised",
+    "normalization",
+]
 
 INLINE_MATH = [
     r"x \in \mathbb{{R}}^{{{a} \times {b}}}",
@@ -237,20 +347,31 @@ if __name__ == "__main__":
 '''
 OPS = [
     dict(
-        fn="scaled_tanh", title="a scaled tanh", formula="``scale * tanh(x)``",
-        forward="scale * np.tanh(x)", backward="scale * (1.0 - np.tanh(x) ** 2)",
-        invariant_name="odd_function", invariant="{fn}_forward(-x), -{fn}_forward(x)",
+        fn="scaled_tanh",
+        title="a scaled tanh",
+        formula="``scale * tanh(x)``",
+        forward="scale * np.tanh(x)",
+        backward="scale * (1.0 - np.tanh(x) ** 2)",
+        invariant_name="odd_function",
+        invariant="{fn}_forward(-x), -{fn}_forward(x)",
     ),
     dict(
-        fn="scaled_softplus", title="a scaled softplus", formula="``scale * log(1 + exp(x))``",
-        forward="scale * np.logaddexp(0.0, x)", backward="scale / (1.0 + np.exp(-x))",
-        invariant_name="difference_is_linear", invariant="{fn}_forward(x) - {fn}_forward(-x), SCALE * x",
+        fn="scaled_softplus",
+        title="a scaled softplus",
+        formula="``scale * log(1 + exp(x))``",
+        forward="scale * np.logaddexp(0.0, x)",
+        backward="scale / (1.0 + np.exp(-x))",
+        invariant_name="difference_is_linear",
+        invariant="{fn}_forward(x) - {fn}_forward(-x), SCALE * x",
     ),
     dict(
-        fn="scaled_swish", title="a scaled swish", formula="``scale * x * sigmoid(x)``",
+        fn="scaled_swish",
+        title="a scaled swish",
+        formula="``scale * x * sigmoid(x)``",
         forward="scale * x / (1.0 + np.exp(-x))",
         backward="scale * (1.0 / (1.0 + np.exp(-x))) * (1.0 + x * (1.0 - 1.0 / (1.0 + np.exp(-x))))",
-        invariant_name="difference_is_linear", invariant="{fn}_forward(x) - {fn}_forward(-x), SCALE * x",
+        invariant_name="difference_is_linear",
+        invariant="{fn}_forward(x) - {fn}_forward(-x), SCALE * x",
     ),
 ]
 
@@ -454,14 +575,19 @@ def term_yaml(spec: Spec, specs: list[Spec], by_slug: dict[str, Spec], seed: int
         f"{spec.words[-2].lower()} values so that training is {rng.choice(['faster', 'more stable', 'less noisy'])}, "
         "with one learned scale per feature.",
         "definition": p.paragraph(DEFINITION, 600) + "\n\n" + p.paragraph(DEFINITION, 600) + "\n",
-        "how_it_works": p.paragraph(HOW, 600) + "\n\n" + p.display() + "\n\n" + p.paragraph(HOW, 500) + "\n\n"
-        + p.display() + "\n\n" + p.paragraph(HOW, 400) + "\n",
+        "how_it_works": p.paragraph(HOW, 600)
+        + "\n\n"
+        + p.display()
+        + "\n\n"
+        + p.paragraph(HOW, 500)
+        + "\n\n"
+        + p.display()
+        + "\n\n"
+        + p.paragraph(HOW, 400)
+        + "\n",
         "example": p.paragraph(EXAMPLE, 450) + "\n\n| step | value |\n|---|---|\n" + rows + "\n\n" + p.paragraph(EXAMPLE, 250) + "\n",
         "why_it_matters": p.paragraph(WHY, 700) + "\n",
-        "faq": [
-            {"q": p.sentence(q), "a": p.paragraph(ANSWERS, 380) + "\n"}
-            for q in rng.sample(QUESTIONS, rng.randint(3, 6))
-        ],
+        "faq": [{"q": p.sentence(q), "a": p.paragraph(ANSWERS, 380) + "\n"} for q in rng.sample(QUESTIONS, rng.randint(3, 6))],
         "related": spec.related,
         "tags": spec.tags,
         "references": [
@@ -484,9 +610,7 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
-_Dumper.add_representer(
-    str, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None)
-)
+_Dumper.add_representer(str, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
 
 
 def snippet_source(spec: Spec, index: int) -> str:
@@ -554,9 +678,11 @@ def write_markdown_sites(root: Path) -> None:
     Rendered once with termbook's own pipeline, from the warm cache of a previous build; the graph
     slots termbook fills at HTML time are dropped, as a hand-written site would not have them.
     """
-    from termbook.pages import Options, build_pages
+    from termbook.glossary import BuildOptions
+    from termbook.pages import build_pages
+    from termbook.project import Project
 
-    build = build_pages(Options(root=root))
+    build = build_pages(BuildOptions(Project.discover(root)))
     if build.errors:
         raise SystemExit("synthetic glossary has errors:\n" + "\n".join(p.format() for p in build.errors[:10]))
     by_slug = {t.slug: t for t in build.terms}
@@ -568,7 +694,8 @@ def write_markdown_sites(root: Path) -> None:
             slug = rel.removeprefix("terms/").removesuffix(".md")
             if kind == "exec" and rel.startswith("terms/") and slug in by_slug:
                 body = exec_body(by_slug[slug].snippet.read_text(encoding="utf-8"))
-                text, count = _OUTPUT.subn(lambda m: f'Output:\n\n```python exec="on" result="text"\n{body}```\n', text)
+                block = f'Output:\n\n```python exec="on" result="text"\n{body}```\n'
+                text, count = _OUTPUT.subn(lambda m, block=block: block, text)
                 if count != 1:
                     raise SystemExit(f"{rel}: expected one output block to replace, found {count}")
             out = docs / rel
@@ -599,7 +726,10 @@ def build(root: Path, config: str, label: str, keep: bool = False) -> Run:
         start = time.perf_counter()
         proc = subprocess.Popen(
             [sys.executable, "-m", "mkdocs", "build", "-f", config, "-d", str(site)],
-            cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env,
+            cwd=root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
         _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
@@ -698,9 +828,7 @@ def targets(results: list[dict]) -> list[tuple[str, bool, str]]:
         out.append((f"N={n:,}: C/A ≤ 1.2", t["C"] / t["A"] <= 1.2, f"{t['C'] / t['A']:.2f} (CPU {cpu['C'] / cpu['A']:.2f})"))
         out.append((f"N={n:,}: no snippet run in C", ran_c == {0}, f"{'/'.join(map(str, sorted(ran_c)))} run"))
         termbook, mdexec = (t["B"] - t["C"]) / n * 1e3, (t["E"] - t["A"]) / n * 1e3
-        out.append(
-            (f"N={n:,}: (B−C)/N ≤ (E−A)/N", termbook <= mdexec, f"{termbook:.2f} ms vs {mdexec:.2f} ms per snippet")
-        )
+        out.append((f"N={n:,}: (B−C)/N ≤ (E−A)/N", termbook <= mdexec, f"{termbook:.2f} ms vs {mdexec:.2f} ms per snippet"))
         out.append((f"N={n:,}: D/C ≤ 1.5", t["D"] / t["C"] <= 1.5, f"{t['D'] / t['C']:.2f} (CPU {cpu['D'] / cpu['C']:.2f})"))
         out.append((f"N={n:,}: one snippet run in D", ran_d == {1}, f"{'/'.join(map(str, sorted(ran_d)))} run"))
     if 1000 in by_n and 10000 in by_n:
@@ -787,6 +915,7 @@ def memory_note(results: list[dict]) -> list[str]:
 
 def times(results: list[dict]) -> str:
     """'3 times' or 'N = 100 and 1,000: 3 times; N = 10,000: once'."""
+
     def count(k: int) -> str:
         return {1: "once", 2: "twice"}.get(k, f"{k} times")
 
@@ -866,8 +995,13 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="generate into this directory and keep it (for profiling)")
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
     parser.add_argument("--write-page", action="store_true", help=f"rewrite {PAGE.relative_to(REPO)}")
-    parser.add_argument("--from-json", type=Path, nargs="+", metavar="JSON",
-                        help="measure nothing: report (and with --write-page, write the page) from runs saved with --json")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="measure nothing: report (and with --write-page, write the page) from runs saved with --json",
+    )
     args = parser.parse_args()
     if args.from_json:
         report_saved(args.from_json, args.write_page)
@@ -881,8 +1015,10 @@ def main() -> None:
     results = [measure(n, args.large_repeat if n >= 10000 else args.repeat, args.keep, progress) for n in sizes]
     if code_fingerprint() != before:
         progress("warning: plugins/termbook changed while measuring: rerun for clean numbers")
-    print(f"{os.cpu_count()} cores; runs per case, load average: "
-          + ", ".join(f"{r['repeat']}, {min(r['load']):.1f}-{max(r['load']):.1f} at N={r['n']}" for r in results))
+    print(
+        f"{os.cpu_count()} cores; runs per case, load average: "
+        + ", ".join(f"{r['repeat']}, {min(r['load']):.1f}-{max(r['load']):.1f} at N={r['n']}" for r in results)
+    )
     print(report(results))
     command = " ".join(["benchmarks/build.py", *shown_options(sys.argv[1:])])
     if args.json:

@@ -83,14 +83,14 @@ def time_plain(paths: list[Path]) -> float:
 
 
 def time_termbook(paths: list[Path], root: Path) -> float:
-    from termbook.runner import Limits, RunRequest, WorkerPool
-    from termbook.verification import judge
+    from termbook.execution.pool import Limits, RunRequest, WorkerPool
+    from termbook.execution.verification import judge
 
     start = time.perf_counter()
     with WorkerPool(root) as pool:
-        replies = pool.run_many([RunRequest(p, Limits()) for p in paths])
+        replies = pool.run_many([RunRequest(str(p), str(root), Limits()) for p in paths])
         for path, reply in zip(paths, replies):
-            result = judge(path.stem, path.name, reply, reply.get("stdout", ""), 1e-5, 1e-8)
+            result = judge(path.stem, path.name, reply, reply.stdout, 1e-5, 1e-8)
             assert result.verified, result.reason
     return time.perf_counter() - start
 
@@ -110,7 +110,7 @@ def time_markdown_exec(paths: list[Path]) -> float:
 
     # exec on: markdown-exec runs each block and renders its output; the baseline renders the
     # same outputs as plain text blocks, so the difference is the cost of executing.
-    executed = "\n\n".join(f"## {p.stem}\n\n```python exec=\"on\"\n{body(p.read_text())}```" for p in paths)
+    executed = "\n\n".join(f'## {p.stem}\n\n```python exec="on"\n{body(p.read_text())}```' for p in paths)
     baseline = "\n\n".join(f"## {p.stem}\n\n```text\n{out}```" for p, out in zip(paths, outputs))
     return convert(executed) - convert(baseline)
 

@@ -15,9 +15,9 @@ nothing is not a number) rather than returning ``nan``.
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.confusion_matrix import confusion_matrix
-from termbook.checks import assert_close
 
 __all__ = ["accuracy_score", "balanced_accuracy_score", "accuracy_standard_error"]
 
@@ -196,8 +196,12 @@ def check_class_only_predicted_is_ignored_and_strings_work():
 
 
 def check_edge_cases_raise_clearly():
-    for bad in (lambda: accuracy_score([], []), lambda: balanced_accuracy_score([], []),
-                lambda: accuracy_score([0, 1], [0]), lambda: balanced_accuracy_score([1, 1], [1, 0], adjusted=True)):
+    for bad in (
+        lambda: accuracy_score([], []),
+        lambda: balanced_accuracy_score([], []),
+        lambda: accuracy_score([0, 1], [0]),
+        lambda: balanced_accuracy_score([1, 1], [1, 0], adjusted=True),
+    ):
         try:
             bad()
         except ValueError:
@@ -218,12 +222,16 @@ if __name__ == "__main__":
     y_true = np.array([0] * 95 + [1] * 5)
     always_zero = np.zeros(100, dtype=int)
     print("100 transactions, 5 fraudulent")
-    print(f"predict 'not fraud' always: accuracy {accuracy_score(y_true, always_zero):.2f}, "
-          f"balanced accuracy {balanced_accuracy_score(y_true, always_zero):.2f}")
+    print(
+        f"predict 'not fraud' always: accuracy {accuracy_score(y_true, always_zero):.2f}, "
+        f"balanced accuracy {balanced_accuracy_score(y_true, always_zero):.2f}"
+    )
     model = always_zero.copy()
     model[[0, 1, 2, 3, 4, 5, 95, 96, 97, 98]] = 1  # catches 4 of 5 frauds, 6 false alarms
-    print(f"a real detector:            accuracy {accuracy_score(y_true, model):.2f}, "
-          f"balanced accuracy {balanced_accuracy_score(y_true, model):.4f}")
+    print(
+        f"a real detector:            accuracy {accuracy_score(y_true, model):.2f}, "
+        f"balanced accuracy {balanced_accuracy_score(y_true, model):.4f}"
+    )
     print(f"correct predictions (normalize=False): {accuracy_score(y_true, model, normalize=False):.0f}")
     se = accuracy_standard_error(0.93, 100)
     print(f"standard error of 0.93 on 100 samples: {se:.4f}  (95% interval about +-{1.96 * se:.3f})")

@@ -12,7 +12,6 @@ for inputs such as +-1000 (see check_extreme_inputs_are_finite).
 import math
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 _SQRT_2 = math.sqrt(2.0)
@@ -337,8 +336,10 @@ def plot_activations():
         ax.set_xlabel("x")
         ax.grid(alpha=0.3)
     ax_f.legend(fontsize=8)
-    fig.set_label("Activation functions (left) and their derivatives (right) on [-4, 4]; the sigmoid's "
-                  "derivative never exceeds 0.25, ReLU's is 0 or 1")
+    fig.set_label(
+        "Activation functions (left) and their derivatives (right) on [-4, 4]; the sigmoid's "
+        "derivative never exceeds 0.25, ReLU's is 0 or 1"
+    )
     return fig
 
 

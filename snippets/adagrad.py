@@ -11,9 +11,9 @@ returns an updated copy.
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.rmsprop import bowl, bowl_grad, rmsprop_init, rmsprop_step, run_optimizer
-from termbook.checks import assert_close
 
 
 def adagrad_init(param, initial_accumulator_value=0.0):
@@ -144,8 +144,7 @@ def check_rare_feature_gets_larger_steps():
         x, st = adagrad_step(x, g, st, lr=1.0)
     rate = effective_lr(st, lr=1.0)
     assert_close(rate[1] / rate[0], np.sqrt(10), rtol=1e-9, what="rate ratio")
-    assert_close(-x, [np.sum(1 / np.sqrt(np.arange(1, 101))), np.sum(1 / np.sqrt(np.arange(1, 11)))],
-                 rtol=1e-9, what="distance moved")
+    assert_close(-x, [np.sum(1 / np.sqrt(np.arange(1, 101))), np.sum(1 / np.sqrt(np.arange(1, 11)))], rtol=1e-9, what="distance moved")
 
 
 def check_effective_rate_never_increases():
@@ -216,10 +215,12 @@ def plot_effective_rates(steps=1000, lr=0.1):
     ax.set_ylabel("step size lr / sqrt(accumulator)")
     ax.legend(fontsize=8)
     ax.set_title(f"Per-coordinate learning rate, lr = {lr}")
-    fig.set_label("Step sizes against the step number, both axes logarithmic: Adagrad's fall along "
-                  "straight lines of slope -1/2 (like 1/sqrt(t)), the rare feature's staying about three "
-                  "times above the frequent one's; RMSProp's level off, near lr for the frequent feature "
-                  "and about three times higher for the rare one")
+    fig.set_label(
+        "Step sizes against the step number, both axes logarithmic: Adagrad's fall along "
+        "straight lines of slope -1/2 (like 1/sqrt(t)), the rare feature's staying about three "
+        "times above the frequent one's; RMSProp's level off, near lr for the frequent feature "
+        "and about three times higher for the rare one"
+    )
     return fig
 
 

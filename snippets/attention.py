@@ -14,7 +14,6 @@ and a NaN output there (PyTorch issue #160064; ``need_weights=False`` gives zero
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
@@ -204,17 +203,16 @@ def check_causal_mask_output_depends_only_on_the_past():
     assert np.all(np.triu(w[0], 1) == 0.0)
     for t in range(5):
         x2 = x.copy()
-        x2[:, t + 1:] += rng.normal(size=x2[:, t + 1:].shape)
+        x2[:, t + 1 :] += rng.normal(size=x2[:, t + 1 :].shape)
         out2, _ = scaled_dot_product_attention(x2, x2, x2, causal_mask(5))
-        assert_close(out2[:, :t + 1], out[:, :t + 1], rtol=1e-12, what=f"outputs up to {t}")
+        assert_close(out2[:, : t + 1], out[:, : t + 1], rtol=1e-12, what=f"outputs up to {t}")
 
 
 def check_keys_and_values_form_a_set():
     # Permuting the (key, value) pairs together changes nothing: attention has no notion of order.
     q, k, v = _qkv(8)
     perm = np.array([2, 0, 3, 1])
-    assert_close(scaled_dot_product_attention(q, k[:, perm], v[:, perm])[0],
-                 scaled_dot_product_attention(q, k, v)[0], rtol=1e-12)
+    assert_close(scaled_dot_product_attention(q, k[:, perm], v[:, perm])[0], scaled_dot_product_attention(q, k, v)[0], rtol=1e-12)
 
 
 def check_scaling_keeps_score_variance_near_one():

@@ -15,7 +15,6 @@ directions, not the directions themselves.
 """
 
 import numpy as np
-
 from termbook.checks import assert_gradient_close, numerical_gradient
 
 PARAM_NAMES = ("W_enc", "b_enc", "W_dec", "b_dec")

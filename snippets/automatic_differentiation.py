@@ -19,7 +19,6 @@ deep graphs do not hit Python's recursion limit.
 import math
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 # ----------------------------------------------------------------------------- forward mode
@@ -351,10 +350,12 @@ def plot_error_vs_step():
     ax.set_ylabel("absolute error of df/dx")
     ax.legend(fontsize=8)
     ax.set_title("d/dx (x y + sin x) at (2, 3)", fontsize=10)
-    fig.set_label("Error of numerical derivatives against the step h on log-log axes: both finite-difference "
-                  "curves are V-shaped, falling as h shrinks until rounding error takes over (best about 1e-8 "
-                  "for forward and 1e-11 for centred differences), while automatic differentiation's error is a "
-                  "flat line at the level of rounding error")
+    fig.set_label(
+        "Error of numerical derivatives against the step h on log-log axes: both finite-difference "
+        "curves are V-shaped, falling as h shrinks until rounding error takes over (best about 1e-8 "
+        "for forward and 1e-11 for centred differences), while automatic differentiation's error is a "
+        "flat line at the level of rounding error"
+    )
     return fig
 
 

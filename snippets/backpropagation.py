@@ -13,9 +13,9 @@ Every gradient is checked against centred differences.
 """
 
 import numpy as np
+from termbook.checks import assert_gradient_close, numerical_gradient
 
 from snippets.neural_network import init_mlp, mlp_backward, mlp_forward
-from termbook.checks import assert_gradient_close, numerical_gradient
 
 
 def tiny_forward(w, b, x, y):

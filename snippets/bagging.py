@@ -14,10 +14,10 @@ tree (``max_depth=None``), as scikit-learn's default is a fully grown tree.
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.gradient_boosting import fit_regression_tree, make_wave, predict_regression_tree
 from snippets.linear_regression import fit_lstsq
-from termbook.checks import assert_close
 
 
 def tree_fit(X, y):
@@ -248,7 +248,7 @@ def check_oob_uses_only_models_that_did_not_see_the_row():
     y_oob = oob_predict(models, idx, X)
     i = 3
     unseen = [b for b in range(8) if i not in idx[b]]
-    assert unseen and np.isclose(y_oob[i], np.mean([tree_predict(models[b], X[i:i + 1])[0] for b in unseen]))
+    assert unseen and np.isclose(y_oob[i], np.mean([tree_predict(models[b], X[i : i + 1])[0] for b in unseen]))
 
 
 def check_bagging_barely_changes_a_linear_model():
@@ -294,9 +294,11 @@ def plot_bagging(X, y, models, grid):
     ax.plot(grid[:, 0], np.sin(2 * grid[:, 0]) + 0.5 * grid[:, 0], "k--", linewidth=1, label="true function")
     ax.scatter(X[:, 0], y, s=12, color="k")
     ax.legend(fontsize=8)
-    fig.set_label("Ten fully grown regression trees, each fitted to a bootstrap sample of 40 points, are jagged "
-                  "grey staircases that disagree near every noisy point; their average, in red, is a much "
-                  "smoother curve close to the true wave")
+    fig.set_label(
+        "Ten fully grown regression trees, each fitted to a bootstrap sample of 40 points, are jagged "
+        "grey staircases that disagree near every noisy point; their average, in red, is a much "
+        "smoother curve close to the true wave"
+    )
     return fig
 
 
@@ -311,10 +313,14 @@ if __name__ == "__main__":
             print(f"{label:18s}: bias^2 {b2:.4f}, variance {var:.4f}, sum {b2 + var:.4f}")
     X, y = make_wave(0, n=40)
     models, idx = bagging_fit(X, y, n_estimators=10)
-    print(f"rows per bootstrap sample that are distinct: {np.mean([len(np.unique(r)) for r in idx]) / 40:.4f} "
-          f"(1 - 1/e = {1 - np.exp(-1):.4f})")
+    print(
+        f"rows per bootstrap sample that are distinct: {np.mean([len(np.unique(r)) for r in idx]) / 40:.4f} "
+        f"(1 - 1/e = {1 - np.exp(-1):.4f})"
+    )
     y_oob = oob_predict(models, idx, X)
     ok = ~np.isnan(y_oob)
-    print(f"OOB MSE {np.mean((y_oob[ok] - y[ok]) ** 2):.4f} on {ok.sum()} of 40 rows; "
-          f"training MSE {np.mean((bagging_predict(models, X) - y) ** 2):.4f}")
+    print(
+        f"OOB MSE {np.mean((y_oob[ok] - y[ok]) ** 2):.4f} on {ok.sum()} of 40 rows; "
+        f"training MSE {np.mean((bagging_predict(models, X) - y) ** 2):.4f}"
+    )
     plot_bagging(X, y, models, np.linspace(-3, 3, 400)[:, None])

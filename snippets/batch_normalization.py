@@ -14,7 +14,6 @@ Nothing is stored between calls: running statistics are passed in and returned.
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
@@ -179,9 +178,7 @@ def _backward(dout, cache):
     dbeta = dout.sum(axis=axes)
     dgamma = (dout * x_hat).sum(axis=axes)
     g = dout * gamma
-    dx = inv_std * (
-        g - g.mean(axis=axes, keepdims=True) - x_hat * (g * x_hat).mean(axis=axes, keepdims=True)
-    )
+    dx = inv_std * (g - g.mean(axis=axes, keepdims=True) - x_hat * (g * x_hat).mean(axis=axes, keepdims=True))
     return dx, dgamma, dbeta
 
 
@@ -335,8 +332,10 @@ def plot_before_after(seed=0):
     ax_in.set_title("before: each feature on its own scale")
     ax_out.set_title("after: zero mean, unit variance per feature")
     ax_in.legend(fontsize=8)
-    fig.set_label("Histograms of three features of a batch of 256 activations before batch normalization "
-                  "(means 10, -3, 0 and different spreads) and after it (all centred at 0 with unit variance)")
+    fig.set_label(
+        "Histograms of three features of a batch of 256 activations before batch normalization "
+        "(means 10, -3, 0 and different spreads) and after it (all centred at 0 with unit variance)"
+    )
     return fig
 
 

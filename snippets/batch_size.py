@@ -246,8 +246,10 @@ def plot_steps(rows):
 if __name__ == "__main__":
     X, y, theta_opt, floor, lr_max = _setup()
     print(f"least squares, N = 2000, 11 coefficients; minimum MSE {floor:.4f}, target 1.1x that")
-    print(f"gradient noise scale B_simple: {gradient_noise_scale(per_example_grads(X, y, np.zeros(11))):.1f}"
-          f" at the start, {gradient_noise_scale(per_example_grads(X, y, theta_opt + 0.05)):.1f} near the minimum")
+    print(
+        f"gradient noise scale B_simple: {gradient_noise_scale(per_example_grads(X, y, np.zeros(11))):.1f}"
+        f" at the start, {gradient_noise_scale(per_example_grads(X, y, theta_opt + 0.05)):.1f} near the minimum"
+    )
     rows, lr_max = steps_table()
     print(f"lr = 0.004 * B, capped at 1/L = {lr_max:.3f} (half the full-batch stability limit 2/L)")
     print("     B       lr   steps   examples seen")

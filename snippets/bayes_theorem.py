@@ -11,9 +11,9 @@ conjugate update ``Beta(a, b) -> Beta(a + k, b + n - k)`` of ``scipy.stats.beta`
 import math
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.softmax import logsumexp
-from termbook.checks import assert_close
 
 __all__ = ["posterior", "log_posterior", "posterior_odds", "beta_binomial_update", "beta_logpdf", "grid_posterior"]
 
@@ -238,9 +238,11 @@ def plot_coin_posteriors():
     ax.set_ylabel("posterior density")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.set_label("Posterior density of a coin's probability of heads under a uniform prior: flat before any "
-                  "toss, then narrower and narrower as 2, 6, 20 and 100 tosses arrive (1, 4, 14 and 70 heads), "
-                  "the last ones peaked near 0.7")
+    fig.set_label(
+        "Posterior density of a coin's probability of heads under a uniform prior: flat before any "
+        "toss, then narrower and narrower as 2, 6, 20 and 100 tosses arrive (1, 4, 14 and 70 heads), "
+        "the last ones peaked near 0.7"
+    )
     return fig
 
 
@@ -255,6 +257,8 @@ if __name__ == "__main__":
     print("odds form: prior odds 1:99 x LR 9.5 =", f"{odds:.4f}", "-> probability", f"{odds / (1 + odds):.4f}")
     a, b = beta_binomial_update(1, 1, 7, 10)
     theta, dens = grid_posterior(7, 10)
-    print(f"coin, 7 heads in 10, uniform prior -> Beta({a:g}, {b:g}); posterior mean {a / (a + b):.4f}, "
-          f"grid mean {np.sum(theta * dens) / dens.sum():.4f}, MLE 0.7")
+    print(
+        f"coin, 7 heads in 10, uniform prior -> Beta({a:g}, {b:g}); posterior mean {a / (a + b):.4f}, "
+        f"grid mean {np.sum(theta * dens) / dens.sum():.4f}, MLE 0.7"
+    )
     plot_coin_posteriors()

@@ -14,14 +14,13 @@ log-probability, which favours short outputs; Hugging Face's default is ``alpha 
 import itertools
 
 import numpy as np
-
 from termbook.checks import assert_close
 
 BOS, EOS = 0, 1
 
 
 def _normalised(logprob, length, length_penalty):
-    return logprob / (length ** length_penalty)
+    return logprob / (length**length_penalty)
 
 
 def beam_search(log_prob_fn, beam_size, max_len, length_penalty=0.0):
@@ -169,13 +168,15 @@ def bigram_model(P):
 
 # Tokens: 0 BOS, 1 EOS, 2 "a", 3 "b", 4 "c". Greedy grabs "a" (0.5), after which every
 # continuation is uncertain; "b" (0.4) is nearly always followed by EOS (0.9).
-TRAP = np.array([
-    [0.0, 0.0, 0.5, 0.4, 0.1],
-    [0.0, 1.0, 0.0, 0.0, 0.0],
-    [0.0, 0.1, 0.3, 0.3, 0.3],
-    [0.0, 0.9, 0.05, 0.05, 0.0],
-    [0.0, 0.5, 0.2, 0.2, 0.1],
-])
+TRAP = np.array(
+    [
+        [0.0, 0.0, 0.5, 0.4, 0.1],
+        [0.0, 1.0, 0.0, 0.0, 0.0],
+        [0.0, 0.1, 0.3, 0.3, 0.3],
+        [0.0, 0.9, 0.05, 0.05, 0.0],
+        [0.0, 0.5, 0.2, 0.2, 0.1],
+    ]
+)
 NAMES = {1: "EOS", 2: "a", 3: "b", 4: "c"}
 
 
@@ -216,7 +217,7 @@ def check_unpruned_beam_is_exact_search():
         f = _random_model(seed)
         for alpha in (0.0, 1.0):
             best_tokens, best_score = exhaustive_search(f, 5, 4, alpha)
-            hyp = beam_search(f, 3 ** 4, 4, length_penalty=alpha)[0]
+            hyp = beam_search(f, 3**4, 4, length_penalty=alpha)[0]
             assert hyp[0] == best_tokens
             assert_close(hyp[2], best_score, rtol=1e-12)
 
@@ -262,8 +263,10 @@ if __name__ == "__main__":
     print(f"greedy:        {_show(tokens):<14} p = {np.exp(lp):.4f}")
     for k in (2, 3):
         hyps = beam_search(f, k, 5)
-        print(f"beam k = {k}:    {_show(hyps[0][0]):<14} p = {np.exp(hyps[0][1]):.4f}   "
-              f"(runner-up: {_show(hyps[1][0])}, p = {np.exp(hyps[1][1]):.4f})")
+        print(
+            f"beam k = {k}:    {_show(hyps[0][0]):<14} p = {np.exp(hyps[0][1]):.4f}   "
+            f"(runner-up: {_show(hyps[1][0])}, p = {np.exp(hyps[1][1]):.4f})"
+        )
     best, score = exhaustive_search(f, 5, 5)
     print(f"exact search:  {_show(best):<14} p = {np.exp(score):.4f}")
     print("length penalty alpha (score = log p / length**alpha), beam k = 4:")

@@ -216,9 +216,11 @@ def plot_values(V, policy, terminal, title):
     ax.set_yticks([])
     ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, fraction=0.046)
-    fig.set_label("Optimal state values of slippery FrozenLake 4x4 with gamma 0.99, from 0.54 at the start "
-                  "to 0.86 next to the goal, with the greedy action as an arrow in each cell; several arrows "
-                  "point away from the nearest hole rather than towards the goal.")
+    fig.set_label(
+        "Optimal state values of slippery FrozenLake 4x4 with gamma 0.99, from 0.54 at the start "
+        "to 0.86 next to the goal, with the greedy action as an arrow in each cell; several arrows "
+        "point away from the nearest hole rather than towards the goal."
+    )
     return fig
 
 
@@ -229,8 +231,10 @@ if __name__ == "__main__":
     print(f"slippery FrozenLake, gamma = {gamma}: value iteration converged in {sweeps} sweeps")
     print("V_* on the grid:")
     print(V_star.reshape(4, 4))
-    print("greedy policy:", " / ".join("".join("." if mdp.terminal[s] else ARROWS[pi_star[s].argmax()]
-                                               for s in range(4 * r, 4 * r + 4)) for r in range(4)))
+    print(
+        "greedy policy:",
+        " / ".join("".join("." if mdp.terminal[s] else ARROWS[pi_star[s].argmax()] for s in range(4 * r, 4 * r + 4)) for r in range(4)),
+    )
     print("Q_*(start, .) for LEFT, DOWN, RIGHT, UP:", Q_star[0])
     for name, pi in (("the greedy policy", pi_star), ("the uniform random policy", np.full((16, 4), 0.25))):
         P_pi, _ = policy_dynamics(mdp, pi)

@@ -12,10 +12,10 @@ last token, not at padding, and outputs at padded steps are zero.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.gru import gru_backward, gru_forward, init_gru_params
 from snippets.recurrent_neural_network import init_rnn_params, rnn_backward, rnn_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 _CELLS = {"rnn": (rnn_forward, rnn_backward), "gru": (gru_forward, gru_backward)}
 
@@ -126,7 +126,7 @@ def dependency_map(x, params_fwd, params_bwd, cell="rnn"):
     for t in range(T):
         for half, m in ((0, fwd), (1, bwd)):
             d = np.zeros_like(out)
-            d[0, t, half * H:(half + 1) * H] = 1.0
+            d[0, t, half * H : (half + 1) * H] = 1.0
             m[t] = np.abs(birnn_backward(d, cache)[0][0]).mean(axis=-1)
     return fwd, bwd
 
@@ -142,9 +142,11 @@ def plot_dependency_map(fwd, bwd):
         ax.set_xlabel("input step s")
         ax.set_ylabel("output step t")
     fig.colorbar(im, ax=axes, label="log10 mean |d out_t / d x_s|")
-    fig.set_label("Two heatmaps of how much each output step depends on each input step: the "
-                  "forward direction fills the lower triangle (past inputs only), the backward "
-                  "direction the upper triangle (future inputs only), strongest on the diagonal")
+    fig.set_label(
+        "Two heatmaps of how much each output step depends on each input step: the "
+        "forward direction fills the lower triangle (past inputs only), the backward "
+        "direction the upper triangle (future inputs only), strongest on the diagonal"
+    )
     return fig
 
 
@@ -212,7 +214,7 @@ def check_backward_matches_numerical_gradient():
         out, _, cache = birnn_forward(x, pf, pb, lengths, cell=cell)
         dout = np.random.default_rng(5).normal(size=out.shape)
         dx, gf, gb = birnn_backward(dout, cache)
-        f = lambda _: birnn_forward(x, pf, pb, lengths, cell=cell)[0]  # noqa: E731
+        f = lambda _: birnn_forward(x, pf, pb, lengths, cell=cell)[0]
         assert_gradient_close(dx, numerical_gradient_array(f, x, dout), tol=1e-7, what=f"{cell} dx")
         for p, g in zip(pf + pb, gf + gb):
             # 1e-6: a few GRU weight gradients are tiny sums of cancelling terms

@@ -26,7 +26,6 @@ import math
 from collections import Counter
 
 import numpy as np
-
 from termbook.checks import assert_close
 
 __all__ = ["ngram_counts", "bleu_statistics", "compute_bleu", "corpus_bleu", "sentence_bleu"]
@@ -263,8 +262,7 @@ def check_multiple_references_clip_at_the_maximum():
 if __name__ == "__main__":
     np.set_printoptions(precision=2, suppress=True)
     hyps = ["the cat sat on the red mat", "there is a dog in the garden"]
-    refs = [["the cat sat on the mat", "there is a dog in the garden"],
-            ["a cat was sitting on the mat", "a dog is in the garden"]]
+    refs = [["the cat sat on the mat", "there is a dog in the garden"], ["a cat was sitting on the mat", "a dog is in the garden"]]
     score, prec, bp = corpus_bleu(hyps, refs)
     print("modified n-gram precisions (%):", prec)
     print(f"brevity penalty {bp:.4f}, corpus BLEU = {score:.2f}")
@@ -272,8 +270,9 @@ if __name__ == "__main__":
     s2 = sentence_bleu(hyps[1], [refs[0][1], refs[1][1]])
     print(f"sentence BLEU: {s1:.2f} and {s2:.2f}; their mean {(s1 + s2) / 2:.2f} is not the corpus score")
     one = (["the cat sat in the mat"], [["the cat sat on the mat"]])
-    print(f"no 4-gram match: smooth none {corpus_bleu(*one, smooth_method='none')[0]:.2f}, "
-          f"exp {corpus_bleu(*one)[0]:.2f}, floor {corpus_bleu(*one, smooth_method='floor')[0]:.2f}")
+    print(
+        f"no 4-gram match: smooth none {corpus_bleu(*one, smooth_method='none')[0]:.2f}, "
+        f"exp {corpus_bleu(*one)[0]:.2f}, floor {corpus_bleu(*one, smooth_method='floor')[0]:.2f}"
+    )
     short = corpus_bleu(["the cat sat on"], [["the cat sat on the mat"]])
-    print(f"'the cat sat on' against 'the cat sat on the mat': precisions all 100, "
-          f"BP = exp(1 - 6/4) = {short[2]:.4f}, BLEU {short[0]:.2f}")
+    print(f"'the cat sat on' against 'the cat sat on the mat': precisions all 100, BP = exp(1 - 6/4) = {short[2]:.4f}, BLEU {short[0]:.2f}")

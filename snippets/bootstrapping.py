@@ -13,7 +13,6 @@ quantiles come from the standard library's ``statistics.NormalDist``.
 from statistics import NormalDist
 
 import numpy as np
-
 from termbook.checks import assert_close
 
 __all__ = ["bootstrap_distribution", "bootstrap_se", "bootstrap_ci", "jackknife"]
@@ -211,8 +210,10 @@ def plot_bootstrap_distribution(reps, estimate, cis):
     ax.set_xlabel("mean of a bootstrap resample")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.set_label("Histogram of 9999 bootstrap means of a skewed sample of 25 values: the distribution is "
-                  "skewed to the right, and the BCa interval sits further right than the percentile interval")
+    fig.set_label(
+        "Histogram of 9999 bootstrap means of a skewed sample of 25 values: the distribution is "
+        "skewed to the right, and the BCa interval sits further right than the percentile interval"
+    )
     return fig
 
 

@@ -17,7 +17,6 @@ of the score with respect to the probabilities (for use as a training loss).
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 __all__ = [
@@ -201,7 +200,7 @@ def check_strictly_proper():
     # Expected score under true probability q is q (1-p)^2 + (1-q) p^2, minimised only at p = q.
     grid = np.linspace(0, 1, 1001)
     for q in (0.0, 0.13, 0.5, 0.8):
-        expected = q * (1 - grid) ** 2 + (1 - q) * grid ** 2
+        expected = q * (1 - grid) ** 2 + (1 - q) * grid**2
         assert abs(grid[np.argmin(expected)] - q) < 1e-3
     # Hedging towards 0.5 or exaggerating towards 0/1 both cost, on average.
     rng = np.random.default_rng(1)

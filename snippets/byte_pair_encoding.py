@@ -19,7 +19,6 @@ import re
 from collections import Counter
 
 import numpy as np
-
 from termbook.checks import assert_close
 
 _CHUNK = re.compile(r" ?\w+| ?[^\w\s]+|\s+")
@@ -204,8 +203,12 @@ def decode(ids, merges):
     return b"".join(vocab[int(i)] for i in ids).decode("utf-8", errors="replace")
 
 
-PAPER_WORDS = {("l", "o", "w", "</w>"): 5, ("l", "o", "w", "e", "r", "</w>"): 2,
-               ("n", "e", "w", "e", "s", "t", "</w>"): 6, ("w", "i", "d", "e", "s", "t", "</w>"): 3}
+PAPER_WORDS = {
+    ("l", "o", "w", "</w>"): 5,
+    ("l", "o", "w", "e", "r", "</w>"): 2,
+    ("n", "e", "w", "e", "s", "t", "</w>"): 6,
+    ("w", "i", "d", "e", "s", "t", "</w>"): 3,
+}
 
 CORPUS = (
     "the lower the tower, the lowest the newest. new towers are lower than the old tower; "
@@ -226,9 +229,11 @@ def plot_compression(text, max_merges=80):
     ax.set_ylabel("UTF-8 bytes per token")
     ax.set_title("byte-level BPE on the training text")
     fig.tight_layout()
-    fig.set_label("Bytes per token against number of merges: the curve starts at 1 (plain bytes), "
-                  "rises steeply over the first merges as common pairs and words become single "
-                  "tokens, then keeps rising more slowly")
+    fig.set_label(
+        "Bytes per token against number of merges: the curve starts at 1 (plain bytes), "
+        "rises steeply over the first merges as common pairs and words become single "
+        "tokens, then keeps rising more slowly"
+    )
     return fig
 
 
@@ -237,8 +242,18 @@ def plot_compression(text, max_merges=80):
 
 def check_reproduces_the_paper_example():
     merges, words = learn_bpe(PAPER_WORDS, 10)
-    assert merges == [("e", "s"), ("es", "t"), ("est", "</w>"), ("l", "o"), ("lo", "w"), ("n", "e"),
-                      ("ne", "w"), ("new", "est</w>"), ("low", "</w>"), ("w", "i")]
+    assert merges == [
+        ("e", "s"),
+        ("es", "t"),
+        ("est", "</w>"),
+        ("l", "o"),
+        ("lo", "w"),
+        ("n", "e"),
+        ("ne", "w"),
+        ("new", "est</w>"),
+        ("low", "</w>"),
+        ("w", "i"),
+    ]
     assert ("newest</w>",) in words and ("low</w>",) in words
 
 

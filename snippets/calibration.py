@@ -18,10 +18,10 @@
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.cross_entropy import cross_entropy
 from snippets.softmax import softmax
-from termbook.checks import assert_close
 
 __all__ = [
     "calibration_curve",
@@ -301,8 +301,12 @@ def plot_reliability(probs_before, probs_after, y, n_bins=15):
         ax.bar(centres[used], acc[used], width=1 / n_bins, edgecolor="k", alpha=0.7, label="accuracy in bin")
         ax.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
         ax.plot(conf[used], acc[used], "o", color="C3", ms=4, label="(confidence, accuracy)")
-        ax.set(title=f"{title}: ECE = {expected_calibration_error(probs, y, n_bins):.3f}",
-               xlabel="confidence (max probability)", xlim=(0, 1), ylim=(0, 1))
+        ax.set(
+            title=f"{title}: ECE = {expected_calibration_error(probs, y, n_bins):.3f}",
+            xlabel="confidence (max probability)",
+            xlim=(0, 1),
+            ylim=(0, 1),
+        )
     axes[0].set_ylabel("accuracy")
     axes[0].legend(loc="upper left", fontsize=7)
     fig.tight_layout()
@@ -325,11 +329,15 @@ if __name__ == "__main__":
     z, y, logits = _overconfident(0)
     before, true_p = softmax(logits), softmax(z)
     print(f"accuracy {np.mean(before.argmax(1) == y):.3f}, mean confidence {before.max(1).mean():.3f}")
-    print(f"ECE (15 bins): overconfident model {expected_calibration_error(before, y):.4f}, "
-          f"true probabilities {expected_calibration_error(true_p, y):.4f}")
+    print(
+        f"ECE (15 bins): overconfident model {expected_calibration_error(before, y):.4f}, "
+        f"true probabilities {expected_calibration_error(true_p, y):.4f}"
+    )
     t = fit_temperature(logits, y)
     after = softmax(logits / t)
     print(f"fitted temperature T = {t:.3f}  (logits were scaled by 2.5)")
-    print(f"after scaling: confidence {after.max(1).mean():.3f}, ECE {expected_calibration_error(after, y):.4f}, "
-          f"NLL {cross_entropy(logits, y):.4f} -> {cross_entropy(logits / t, y):.4f}")
+    print(
+        f"after scaling: confidence {after.max(1).mean():.3f}, ECE {expected_calibration_error(after, y):.4f}, "
+        f"NLL {cross_entropy(logits, y):.4f} -> {cross_entropy(logits / t, y):.4f}"
+    )
     plot_reliability(before, after, y)

@@ -17,10 +17,10 @@
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.accuracy import accuracy_score, balanced_accuracy_score
 from snippets.softmax import log_softmax, softmax
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
     "compute_class_weight",
@@ -32,7 +32,7 @@ __all__ = [
 
 
 def compute_class_weight(y, num_classes):
-    """"Balanced" class weights ``N / (K * n_k)``.
+    """ "Balanced" class weights ``N / (K * n_k)``.
 
     Parameters
     ----------
@@ -227,7 +227,7 @@ def check_weighting_trades_accuracy_for_minority_recall():
     X, y = _imbalanced_data(3)
     plain = (np.c_[X, np.ones(len(X))] @ _fit_linear_softmax(X, y)).argmax(1)
     weighted = (np.c_[X, np.ones(len(X))] @ _fit_linear_softmax(X, y, compute_class_weight(y, 2))).argmax(1)
-    recall = lambda pred: np.mean(pred[y == 1] == 1)  # noqa: E731
+    recall = lambda pred: np.mean(pred[y == 1] == 1)
     assert accuracy_score(y, plain) >= 0.95 - 0.01 and recall(weighted) > recall(plain) + 0.3
     assert balanced_accuracy_score(y, weighted) > balanced_accuracy_score(y, plain)
     assert accuracy_score(y, weighted) < accuracy_score(y, plain)
@@ -242,10 +242,15 @@ if __name__ == "__main__":
     Xb = np.c_[X, np.ones(len(X))]
     for name, weight in (("unweighted", None), ("class-weighted", w)):
         pred = (Xb @ _fit_linear_softmax(X, y, weight)).argmax(1)
-        print(f"{name:15s} accuracy {accuracy_score(y, pred):.3f}  balanced accuracy "
-              f"{balanced_accuracy_score(y, pred):.3f}  minority recall {np.mean(pred[y == 1] == 1):.2f}")
-    print(f"always predict the majority: accuracy {accuracy_score(y, np.zeros_like(y)):.3f}, "
-          f"balanced accuracy {balanced_accuracy_score(y, np.zeros_like(y)):.3f}")
+        print(
+            f"{name:15s} accuracy {accuracy_score(y, pred):.3f}  balanced accuracy "
+            f"{balanced_accuracy_score(y, pred):.3f}  minority recall {np.mean(pred[y == 1] == 1):.2f}"
+        )
+    print(
+        f"always predict the majority: accuracy {accuracy_score(y, np.zeros_like(y)):.3f}, "
+        f"balanced accuracy {balanced_accuracy_score(y, np.zeros_like(y)):.3f}"
+    )
     p = softmax(Xb[:3] @ _fit_linear_softmax(X, y, w))
-    print("weighted model's P(minority) for 3 points:", p[:, 1],
-          "-> at the true prior:", adjust_to_prior(p, [0.5, 0.5], [0.95, 0.05])[:, 1])
+    print(
+        "weighted model's P(minority) for 3 points:", p[:, 1], "-> at the true prior:", adjust_to_prior(p, [0.5, 0.5], [0.95, 0.05])[:, 1]
+    )

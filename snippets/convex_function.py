@@ -13,10 +13,10 @@ practice: ``scipy.special.logsumexp`` (the log-partition function of a softmax),
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.hessian_matrix import numerical_hessian
 from snippets.softmax import logsumexp
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
 def max_jensen_gap(f, sampler, n_pairs=2000, seed=0):
@@ -129,9 +129,11 @@ def check_nonconvex_examples_have_witnesses():
 
 def check_operations_that_preserve_convexity():
     A, b = np.array([[1.0, 2.0], [-1.0, 0.5], [0.3, -2.0]]), np.array([0.1, -0.2, 0.3])
-    for f in (lambda x: logistic_loss(A @ x + b),                    # convex after affine map
-              lambda x: 2.0 * lse(A @ x) + 0.5 * hinge_loss(x),      # non-negative sum
-              lambda x: max(lse(A @ x), float(x @ x)) ):             # pointwise max
+    for f in (
+        lambda x: logistic_loss(A @ x + b),  # convex after affine map
+        lambda x: 2.0 * lse(A @ x) + 0.5 * hinge_loss(x),  # non-negative sum
+        lambda x: max(lse(A @ x), float(x @ x)),
+    ):  # pointwise max
         assert max_jensen_gap(f, _box(2))[0] <= 1e-12
 
 
@@ -168,8 +170,10 @@ def plot_chords():
 
     x = np.linspace(-3, 3, 400)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    cases = [("convex: logistic loss log(1 + e^-z)", lambda z: np.logaddexp(0, -z), (-2.5, 2.0), 0.5),
-             ("not convex: x^4/4 - x^2", lambda z: z**4 / 4 - z**2, (-1.9, 1.6), -0.3)]
+    cases = [
+        ("convex: logistic loss log(1 + e^-z)", lambda z: np.logaddexp(0, -z), (-2.5, 2.0), 0.5),
+        ("not convex: x^4/4 - x^2", lambda z: z**4 / 4 - z**2, (-1.9, 1.6), -0.3),
+    ]
     for ax, (title, f, (a, b), x0) in zip(axes, cases):
         ax.plot(x, f(x), color="black", label="f")
         ax.plot([a, b], [f(a), f(b)], "o--", color="crimson", label="chord between two points")
@@ -180,19 +184,25 @@ def plot_chords():
         ax.set_ylim(-3, 6)
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=8, loc="upper center")
-    fig.set_label("Left: the logistic loss, a convex curve; the dashed chord between two of its points lies above "
-                  "it and the dotted tangent lies below it everywhere. Right: a double-well curve; the chord "
-                  "between points in the two wells passes below the hump between them, and the tangent crosses "
-                  "the curve, so the function is not convex")
+    fig.set_label(
+        "Left: the logistic loss, a convex curve; the dashed chord between two of its points lies above "
+        "it and the dotted tangent lies below it everywhere. Right: a double-well curve; the chord "
+        "between points in the two wells passes below the hump between them, and the tangent crosses "
+        "the curve, so the function is not convex"
+    )
     return fig
 
 
 if __name__ == "__main__":
     print("largest violation of Jensen's inequality found on random pairs in [-3, 3]^d:")
-    cases = [("logistic loss log(1+e^-z)", logistic_loss, 3), ("hinge max(0, 1-z)", hinge_loss, 3),
-             ("log-sum-exp", lse, 3), ("sin(x)", lambda v: float(np.sin(v[0])), 1),
-             ("(sigmoid(2w) - 1)^2", sigmoid_squared_error, 1),
-             ("x^4/4 - x^2/2", lambda v: float(v[0] ** 4 / 4 - v[0] ** 2 / 2), 1)]
+    cases = [
+        ("logistic loss log(1+e^-z)", logistic_loss, 3),
+        ("hinge max(0, 1-z)", hinge_loss, 3),
+        ("log-sum-exp", lse, 3),
+        ("sin(x)", lambda v: float(np.sin(v[0])), 1),
+        ("(sigmoid(2w) - 1)^2", sigmoid_squared_error, 1),
+        ("x^4/4 - x^2/2", lambda v: float(v[0] ** 4 / 4 - v[0] ** 2 / 2), 1),
+    ]
     for name, f, d in cases:
         gap, (a, b, t) = max_jensen_gap(f, _box(d))
         verdict = "no violation found" if gap <= 1e-12 else f"NOT convex, e.g. x={np.round(a, 2)}, y={np.round(b, 2)}, t={t:.2f}"
@@ -200,7 +210,11 @@ if __name__ == "__main__":
     X = np.linspace(-2, 2, 21)
     y = 1.0 * np.tanh(2.0 * X) - 0.5 * np.tanh(0.5 * X)
     theta = np.array([2.0, 0.5, 1.0, -0.5])
-    print("two-unit tanh network: loss at theta =", tiny_network_loss(theta, X, y),
-          ", at swapped units =", tiny_network_loss(theta[[1, 0, 3, 2]], X, y),
-          f", at their midpoint = {tiny_network_loss(0.5 * (theta + theta[[1, 0, 3, 2]]), X, y):.4f}")
+    print(
+        "two-unit tanh network: loss at theta =",
+        tiny_network_loss(theta, X, y),
+        ", at swapped units =",
+        tiny_network_loss(theta[[1, 0, 3, 2]], X, y),
+        f", at their midpoint = {tiny_network_loss(0.5 * (theta + theta[[1, 0, 3, 2]]), X, y):.4f}",
+    )
     plot_chords()

@@ -13,7 +13,6 @@ PyTorch: rows that do not fit a whole window are dropped). Padding is with zeros
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 

@@ -14,12 +14,12 @@ except that the linear weight is stored as (in, out), the transpose of ``nn.Line
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 from snippets.activation_function import relu
 from snippets.convolution import conv2d_backward, conv2d_forward
 from snippets.cross_entropy import cross_entropy_backward, cross_entropy_forward
 from snippets.pooling import max_pool_backward, max_pool_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 
 def init_cnn(C, F, k, H, W, K, rng):
@@ -230,6 +230,7 @@ def check_backward_matches_numerical_gradient():
     x, y, params = _problem()
     _, grads = cnn_loss(x, y, params)
     for name in params:
+
         def f(z, name=name):
             return cnn_loss(x, y, {**params, name: z})[0]
 
@@ -334,5 +335,4 @@ if __name__ == "__main__":
     params, losses = train_cnn(x, y, params0)
     print("loss at steps 0, 20, 40, 59:", np.array(losses)[[0, 20, 40, 59]])
     print("test accuracy after training: ", accuracy(x_test, y_test, params))
-    print("receptive field of 3x3 conv, 2x2 pool, 3x3 conv, 2x2 pool:",
-          receptive_field([(3, 1), (2, 2), (3, 1), (2, 2)]))
+    print("receptive field of 3x3 conv, 2x2 pool, 3x3 conv, 2x2 pool:", receptive_field([(3, 1), (2, 2), (3, 1), (2, 2)]))

@@ -7,7 +7,6 @@ the all-pairs matrix of ``sklearn.metrics.pairwise.cosine_similarity(X, Y)``.
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
@@ -237,11 +236,13 @@ def check_gradient_is_orthogonal_to_the_input():
 if __name__ == "__main__":
     np.set_printoptions(precision=4, suppress=True)
     a = np.array([[1.0, 2.0, 3.0]])
-    for name, b in [("same direction, 10x longer", 10 * a),
-                    ("slightly rotated", np.array([[1.0, 2.0, 2.5]])),
-                    ("orthogonal", np.array([[-2.0, 1.0, 0.0]])),
-                    ("opposite", -a),
-                    ("zero vector", np.zeros((1, 3)))]:
+    for name, b in [
+        ("same direction, 10x longer", 10 * a),
+        ("slightly rotated", np.array([[1.0, 2.0, 2.5]])),
+        ("orthogonal", np.array([[-2.0, 1.0, 0.0]])),
+        ("opposite", -a),
+        ("zero vector", np.zeros((1, 3))),
+    ]:
         print(f"cos({a[0]}, {name:>26}) = {cosine_similarity(a, b)[0]: .4f}")
     docs = np.array([[3.0, 0.0, 1.0], [30.0, 0.0, 10.0], [0.0, 2.0, 2.0]])
     print("term counts: doc0, doc1 = 10 x doc0, doc2 = other topic")

@@ -9,11 +9,11 @@ are left out here (label smoothing has its own snippet). Natural log: nats.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.activation_function import sigmoid
 from snippets.entropy import entropy
 from snippets.softmax import log_softmax, softmax
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
     "cross_entropy",

@@ -15,7 +15,6 @@ they would underflow.
 from math import lgamma, log, pi
 
 import numpy as np
-
 from termbook.checks import assert_close
 
 
@@ -178,7 +177,7 @@ def knn_regression_mse(d, n=200, k=5, seed=0):
     """
     rng = np.random.default_rng(seed)
     X, Xt = rng.random((n, d)), rng.random((500, d))
-    f = lambda Z: np.sin(2 * np.pi * Z[:, 0])  # noqa: E731
+    f = lambda Z: np.sin(2 * np.pi * Z[:, 0])
     y = f(X) + 0.1 * rng.normal(size=n)
     idx = np.argsort(sq_dists(Xt, X), axis=1, kind="stable")[:, :k]
     return float(np.mean((y[idx].mean(axis=1) - f(Xt)) ** 2))
@@ -244,10 +243,12 @@ def plot_distance_concentration(dims=(2, 10, 100, 1000), n=300, seed=0):
         ax.hist(dist / dist.mean(), bins=60, range=(0, 2), histtype="step", density=True, label=f"d = {d}")
     ax.set_xlabel("pairwise distance / mean pairwise distance")
     ax.legend(fontsize=8)
-    fig.set_label("Histograms of the distances between 300 uniform random points, each divided by the mean "
-                  "distance. In 2 dimensions they spread from near 0 to about 2; in 10 dimensions they bunch "
-                  "around 1; in 100 and 1000 dimensions nearly all distances are within a few percent of the "
-                  "mean, so the nearest and farthest points are almost equally far")
+    fig.set_label(
+        "Histograms of the distances between 300 uniform random points, each divided by the mean "
+        "distance. In 2 dimensions they spread from near 0 to about 2; in 10 dimensions they bunch "
+        "around 1; in 100 and 1000 dimensions nearly all distances are within a few percent of the "
+        "mean, so the nearest and farthest points are almost equally far"
+    )
     return fig
 
 
@@ -258,10 +259,14 @@ if __name__ == "__main__":
     for d in (1, 2, 3, 10, 100):
         X = rng.random((500, d))
         contrast = relative_contrast(X, rng.random(d))
-        print(f"{d:4d}  {ball_to_cube_ratio(d):9.4g}  {edge_for_fraction(0.1, d):12.4f}  {shell_fraction(0.01, d):8.4f}"
-              f"  {median_nn_distance(500, d):22.4f}  {contrast:16.4f}  {knn_regression_mse(d):8.4f}")
+        print(
+            f"{d:4d}  {ball_to_cube_ratio(d):9.4g}  {edge_for_fraction(0.1, d):12.4f}  {shell_fraction(0.01, d):8.4f}"
+            f"  {median_nn_distance(500, d):22.4f}  {contrast:16.4f}  {knn_regression_mse(d):8.4f}"
+        )
     print(f"d = 1000: ball/cube = {ball_to_cube_ratio(1000)} (log = {log_ball_volume(1000) - 1000 * log(2):.1f})")
     d = 1000
-    print(f"Gaussian points, d = {d}: |x - y|^2 has mean 2d = {2 * d}, sd sqrt(8d) = {np.sqrt(8 * d):.4f}, "
-          f"relative sd {np.sqrt(8 * d) / (2 * d):.4f}")
+    print(
+        f"Gaussian points, d = {d}: |x - y|^2 has mean 2d = {2 * d}, sd sqrt(8d) = {np.sqrt(8 * d):.4f}, "
+        f"relative sd {np.sqrt(8 * d) / (2 * d):.4f}"
+    )
     plot_distance_concentration()

@@ -211,14 +211,18 @@ if __name__ == "__main__":
     def mean_abs_r(rows, idx):
         return np.mean(np.abs(np.corrcoef(X[rows][:, idx].T, y[rows])[-1, :-1]))
 
-    print(f"mean |correlation with the labels| of the 100 chosen features: {mean_abs_r(np.arange(50), leaky_idx):.2f}"
-          f" on all data; on fold 0's validation part {mean_abs_r(va, leaky_idx):.2f} if chosen on all data,"
-          f" {mean_abs_r(va, honest_idx):.2f} if chosen on its training part")
+    print(
+        f"mean |correlation with the labels| of the 100 chosen features: {mean_abs_r(np.arange(50), leaky_idx):.2f}"
+        f" on all data; on fold 0's validation part {mean_abs_r(va, leaky_idx):.2f} if chosen on all data,"
+        f" {mean_abs_r(va, honest_idx):.2f} if chosen on its training part"
+    )
     rng = np.random.default_rng(1)
     base, labels = rng.normal(size=(40, 20)), rng.integers(0, 2, size=40)
     groups = np.repeat(np.arange(40), 3)
     Xd, yd = base[groups] + 0.01 * rng.normal(size=(120, 20)), labels[groups]
-    for name, fl in (("row-wise folds  ", k_fold_indices(120, 5, np.random.default_rng(2))),
-                     ("group-wise folds", group_k_fold_indices(groups, 5))):
+    for name, fl in (
+        ("row-wise folds  ", k_fold_indices(120, 5, np.random.default_rng(2))),
+        ("group-wise folds", group_k_fold_indices(groups, 5)),
+    ):
         acc = np.mean([np.mean(one_nn_predict(Xd[t], yd[t], Xd[v]) == yd[v]) for t, v in fl])
         print(f"40 patients x 3 near-identical records, random labels, {name}: 1-NN accuracy {acc:.2f}")

@@ -204,10 +204,12 @@ def plot_dbscan(X, labels, core, kdist, eps):
     ax2.axhline(eps, color="crimson", linestyle="--", linewidth=1)
     ax2.set_xlabel("points, sorted")
     ax2.set_ylabel("distance to 4th neighbour")
-    fig.set_label("Left: DBSCAN finds the two half-moons as two clusters and marks seven isolated points as "
-                  "noise (crosses); core points are filled dots, border points (none at this eps) would be open "
-                  "circles. Right: the sorted distance to the 4th neighbour stays below 0.3 for most points and "
-                  "shoots up for a few isolated ones; the dashed line at eps = 0.3 crosses the curve at its knee")
+    fig.set_label(
+        "Left: DBSCAN finds the two half-moons as two clusters and marks seven isolated points as "
+        "noise (crosses); core points are filled dots, border points (none at this eps) would be open "
+        "circles. Right: the sorted distance to the 4th neighbour stays below 0.3 for most points and "
+        "shoots up for a few isolated ones; the dashed line at eps = 0.3 crosses the curve at its knee"
+    )
     return fig
 
 
@@ -218,13 +220,20 @@ if __name__ == "__main__":
     for eps in (0.1, 0.2, 0.3, 0.8):
         labels, core = dbscan(X, eps, 4)
         n_clusters = labels.max() + 1
-        print(f"eps={eps:<4}: {n_clusters} clusters, {len(core)} core points, "
-              f"{np.sum((labels >= 0) & ~np.isin(np.arange(90), core))} border, {np.sum(labels == -1)} noise")
+        print(
+            f"eps={eps:<4}: {n_clusters} clusters, {len(core)} core points, "
+            f"{np.sum((labels >= 0) & ~np.isin(np.arange(90), core))} border, {np.sum(labels == -1)} noise"
+        )
     labels, core = dbscan(X, 0.3, 4)
     moons = truth >= 0
-    print("eps=0.3: moon 0 ->", np.unique(labels[truth == 0]), " moon 1 ->", np.unique(labels[truth == 1]),
-          " added noise points ->", labels[~moons])
+    print(
+        "eps=0.3: moon 0 ->",
+        np.unique(labels[truth == 0]),
+        " moon 1 ->",
+        np.unique(labels[truth == 1]),
+        " added noise points ->",
+        labels[~moons],
+    )
     kd = k_distance(X, 4)
-    print(f"distance to 4th neighbour: median {np.median(kd):.4f}, 90th percentile {np.percentile(kd, 90):.4f}, "
-          f"max {kd.max():.4f}")
+    print(f"distance to 4th neighbour: median {np.median(kd):.4f}, 90th percentile {np.percentile(kd, 90):.4f}, max {kd.max():.4f}")
     plot_dbscan(X, labels, core, kd, 0.3)

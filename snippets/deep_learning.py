@@ -15,9 +15,9 @@ The multilayer perceptron is the one from ``snippets.neural_network``.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.neural_network import init_mlp, mlp_backward, mlp_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([0.0, 1.0, 1.0, 0.0])

@@ -14,9 +14,9 @@ floor for the output size); the pointwise step reuses :func:`snippets.convolutio
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.convolution import conv2d_backward, conv2d_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 __all__ = [
     "depthwise_conv2d_forward",
@@ -233,10 +233,12 @@ def check_separable_backward_gradient():
     grads = separable_conv2d_backward(dout, cache)
     args = [x] + params
     for i, name in enumerate(["dx", "dw_depth", "db_depth", "dw_point", "db_point"]):
+
         def f(z, i=i):
             a = list(args)
             a[i] = z
             return separable_conv2d_forward(*a, stride=2, pad=1)[0]
+
         assert_gradient_close(grads[i], numerical_gradient_array(f, args[i], dout), tol=1e-7, what=name)
 
 

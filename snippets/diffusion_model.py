@@ -18,7 +18,6 @@ for the trained network, and the checks can test the sampler and the theory with
 """
 
 import numpy as np
-
 from termbook.checks import assert_close
 
 __all__ = [
@@ -302,9 +301,11 @@ def plot_diffusion(samples, schedule):
     for ax in (ax_f, ax_r):
         ax.set_xlabel("x")
     fig.tight_layout()
-    fig.set_label("Left: a two-peaked data density (weights 0.3 and 0.7 at -2 and 1.5) blurs and shrinks "
-                  "towards a standard normal as t goes from 0 to 1000. Right: a histogram of samples drawn "
-                  "by running the reverse process from pure noise matches the two-peaked data density.")
+    fig.set_label(
+        "Left: a two-peaked data density (weights 0.3 and 0.7 at -2 and 1.5) blurs and shrinks "
+        "towards a standard normal as t goes from 0 to 1000. Right: a histogram of samples drawn "
+        "by running the reverse process from pure noise matches the two-peaked data density."
+    )
     return fig
 
 

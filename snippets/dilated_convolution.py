@@ -12,9 +12,9 @@ Layouts and the output size follow ``torch.nn.Conv2d(..., dilation=d)`` and
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.convolution import conv2d_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 __all__ = [
     "dilated_output_size",
@@ -276,16 +276,23 @@ def plot_receptive_fields(length=33, kernel=3):
     fig, axes = plt.subplots(3, 1, figsize=(9, 4.6), sharex=True)
     for ax, (title, dil) in zip(axes, stacks.items()):
         mask = receptive_field_mask(length, kernel, dil)
-        ax.imshow(mask > 0, cmap="Blues", aspect="auto", interpolation="nearest",
-                  extent=(-(length // 2) - 0.5, length // 2 + 0.5, len(dil) + 0.5, 0.5))
+        ax.imshow(
+            mask > 0,
+            cmap="Blues",
+            aspect="auto",
+            interpolation="nearest",
+            extent=(-(length // 2) - 0.5, length // 2 + 0.5, len(dil) + 0.5, 0.5),
+        )
         ax.set_yticks(range(1, len(dil) + 1))
         ax.set_ylabel("layer")
         ax.set_title(f"{title}: receptive field {receptive_field([kernel] * len(dil), dil)}", fontsize=9)
     axes[-1].set_xlabel("input position relative to the output")
     fig.tight_layout()
-    fig.set_label("Inputs that reach one output after 1 to 4 layers of 3-tap convolutions: with dilation 1 "
-                  "the field grows by 2 per layer to 9; with dilations 1, 2, 4, 8 it doubles to 31 with no "
-                  "gaps; with dilation 2 everywhere it reaches 17 but only every other input is seen.")
+    fig.set_label(
+        "Inputs that reach one output after 1 to 4 layers of 3-tap convolutions: with dilation 1 "
+        "the field grows by 2 per layer to 9; with dilations 1, 2, 4, 8 it doubles to 31 with no "
+        "gaps; with dilation 2 everywhere it reaches 17 but only every other input is seen."
+    )
     return fig
 
 

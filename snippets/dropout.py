@@ -7,7 +7,6 @@ at all. Randomness comes only from the ``rng`` passed in.
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
@@ -154,8 +153,10 @@ def plot_mask(p=0.5, shape=(8, 24), seed=0):
     ax.set_ylabel("example in the batch")
     ax.set_title(f"inverted dropout, p = {p}: survivors scaled to 1/(1-p) = {1 / (1 - p):g}")
     fig.colorbar(image, ax=ax, fraction=0.03)
-    fig.set_label(f"A dropout mask for a batch of {shape[0]} examples and {shape[1]} units with p = {p}: "
-                  "white units are dropped, black ones kept and scaled by 2")
+    fig.set_label(
+        f"A dropout mask for a batch of {shape[0]} examples and {shape[1]} units with p = {p}: "
+        "white units are dropped, black ones kept and scaled by 2"
+    )
     return fig
 
 

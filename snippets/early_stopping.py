@@ -141,9 +141,7 @@ def check_min_delta_ignores_tiny_improvements():
 
 def check_returns_epoch_and_weights_of_minimum_validation_loss():
     X, y, Xv, yv, _, _ = make_overfitting_problem()
-    w, best, stopped, val = fit_with_early_stopping(
-        np.zeros(30), X, y, Xv, yv, 0.02, 8, 60, np.random.default_rng(0), patience=60
-    )
+    w, best, stopped, val = fit_with_early_stopping(np.zeros(30), X, y, Xv, yv, 0.02, 8, 60, np.random.default_rng(0), patience=60)
     assert stopped == 60 and best == int(np.argmin(val)) + 1
     np.testing.assert_allclose(least_squares_loss_grad(w, Xv, yv)[0], val.min(), rtol=1e-12)
 
@@ -153,20 +151,18 @@ def check_early_stopped_weights_generalise_better():
     X, y, Xv, yv, Xt, yt = make_overfitting_problem()
     w_es, _, _, _ = fit_with_early_stopping(np.zeros(30), X, y, Xv, yv, 0.02, 8, 200, np.random.default_rng(0))
     w_all, _ = train(np.zeros(30), X, y, 0.02, 8, 200, np.random.default_rng(0))
-    test = lambda w: least_squares_loss_grad(w, Xt, yt)[0]  # noqa: E731
+    test = lambda w: least_squares_loss_grad(w, Xt, yt)[0]
     assert test(w_es) < 0.7 * test(w_all), (test(w_es), test(w_all))
 
 
 if __name__ == "__main__":
     X, y, Xv, yv, Xt, yt = make_overfitting_problem()
-    w_es, best, stopped, val = fit_with_early_stopping(
-        np.zeros(30), X, y, Xv, yv, 0.02, 8, 200, np.random.default_rng(0), patience=10
-    )
+    w_es, best, stopped, val = fit_with_early_stopping(np.zeros(30), X, y, Xv, yv, 0.02, 8, 200, np.random.default_rng(0), patience=10)
     print("30 features, 32 training examples, SGD lr=0.02, batch 8, patience=10")
-    print("validation loss by epoch:", " ".join(f"{v:.2f}" for v in val[:: 2]), "(every 2nd epoch)")
+    print("validation loss by epoch:", " ".join(f"{v:.2f}" for v in val[::2]), "(every 2nd epoch)")
     print(f"best epoch {best} (val {val[best - 1]:.3f}), stopped after epoch {stopped}")
     w_all, _ = train(np.zeros(30), X, y, 0.02, 8, 200, np.random.default_rng(0))
-    loss = lambda w, A, b: least_squares_loss_grad(w, A, b)[0]  # noqa: E731
+    loss = lambda w, A, b: least_squares_loss_grad(w, A, b)[0]
     print("                        train    val     test")
     print(f"early-stopped weights  {loss(w_es, X, y):6.3f}  {loss(w_es, Xv, yv):6.3f}  {loss(w_es, Xt, yt):6.3f}")
     print(f"after all 200 epochs   {loss(w_all, X, y):6.3f}  {loss(w_all, Xv, yv):6.3f}  {loss(w_all, Xt, yt):6.3f}")

@@ -7,11 +7,11 @@ integer indices of any shape select rows of a (V, D) weight matrix, an out-of-ra
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.activation_function import softmax
 from snippets.cosine_similarity import pairwise_cosine_similarity
 from snippets.one_hot_encoding import one_hot
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
 def embedding_forward(indices, weight, padding_idx=None):
@@ -127,7 +127,7 @@ def train_toy_embeddings(D=3, steps=300, lr=0.5, seed=0):
     E_before = E.copy()
     for _ in range(steps):
         e, cache = embedding_forward(centre, E)
-        p = softmax(e @ C.T)                          # (P, V): predicted context distribution
+        p = softmax(e @ C.T)  # (P, V): predicted context distribution
         dlogits = (p - one_hot(context, len(VOCAB))) / len(pairs)  # cross-entropy gradient
         E -= lr * embedding_backward(dlogits @ C, cache)
         C -= lr * dlogits.T @ e
@@ -199,13 +199,13 @@ if __name__ == "__main__":
     idx = np.array([[3, 0, 3]])
     print("lookup of ids", idx.tolist(), "in a 4 x 3 table ->", embedding_forward(idx, W)[0].tolist())
     print("same as one_hot(ids) @ W:", np.array_equal(embedding_forward(idx, W)[0], one_hot(idx, 4) @ W))
-    print("gradient rows for dout = 1:", embedding_backward(np.ones((1, 3, 3)), embedding_forward(idx, W)[1])[:, 0],
-          "(row 3 was used twice)")
+    print(
+        "gradient rows for dout = 1:", embedding_backward(np.ones((1, 3, 3)), embedding_forward(idx, W)[1])[:, 0], "(row 3 was used twice)"
+    )
     E_before, E = train_toy_embeddings()
     for name, table in (("random init", E_before), ("after training", E)):
         S = pairwise_cosine_similarity(table)
-        print(f"{name:>14}: cos(cat, horse) = {S[0, 2]: .4f}   cos(dog, plum) = {S[1, 5]: .4f}"
-              f"   cos(apple, sweet) = {S[3, 9]: .4f}")
+        print(f"{name:>14}: cos(cat, horse) = {S[0, 2]: .4f}   cos(dog, plum) = {S[1, 5]: .4f}   cos(apple, sweet) = {S[3, 9]: .4f}")
     for w, k in (("cat", 2), ("pear", 2), ("ripe", 1)):
         ids, sims = nearest_neighbors(E, VOCAB.index(w), k)
         print(f"nearest to {w!r}: " + ", ".join(f"{VOCAB[i]} ({s:.3f})" for i, s in zip(ids, sims)))

@@ -13,12 +13,12 @@ intercept so the weights are easy to read.
 from math import comb
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.cross_validation import k_fold_indices
 from snippets.gradient_boosting import fit_regression_tree, make_wave, predict_regression_tree
 from snippets.k_nearest_neighbors import kneighbors
 from snippets.linear_regression import fit_lstsq
-from termbook.checks import assert_close
 
 
 def hard_vote(labels, num_classes, weights=None):
@@ -110,8 +110,7 @@ def ambiguity_decomposition(preds, y, weights=None):
     M = preds.shape[0]
     w = np.full(M, 1.0 / M) if weights is None else np.asarray(weights, dtype=np.float64)
     f_bar = w @ preds
-    return (float(np.mean((f_bar - y) ** 2)), float(np.mean(w @ (preds - y) ** 2)),
-            float(np.mean(w @ (preds - f_bar) ** 2)))
+    return (float(np.mean((f_bar - y) ** 2)), float(np.mean(w @ (preds - y) ** 2)), float(np.mean(w @ (preds - f_bar) ** 2)))
 
 
 # Three different regressors as (fit, predict) pairs of pure functions.
@@ -263,9 +262,11 @@ def plot_condorcet(ps=(0.45, 0.55, 0.6, 0.7), max_m=101):
     ax.set_xlabel("number of independent voters (odd)")
     ax.set_ylabel("accuracy of the majority")
     ax.legend(fontsize=8)
-    fig.set_label("Majority-vote accuracy against the number of independent voters: it climbs towards 1 "
-                  "for voters right 55%, 60% or 70% of the time, fastest for 70%, and sinks towards 0 "
-                  "for voters right only 45% of the time")
+    fig.set_label(
+        "Majority-vote accuracy against the number of independent voters: it climbs towards 1 "
+        "for voters right 55%, 60% or 70% of the time, fastest for 70%, and sinks towards 0 "
+        "for voters right only 45% of the time"
+    )
     return fig
 
 

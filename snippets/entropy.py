@@ -6,9 +6,9 @@ like ``torch.distributions.Categorical(probs=p).entropy()``. ``0 log 0 = 0``.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.softmax import log_softmax
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = ["entropy", "binary_entropy", "entropy_from_logits", "entropy_forward", "entropy_backward"]
 

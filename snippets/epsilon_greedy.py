@@ -186,10 +186,12 @@ def plot_testbed(curves):
     ax2.set_ylim(0, 1)
     ax2.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.set_label("The 10-armed testbed averaged over 1000 problems: greedy selection (epsilon 0) levels off "
-                  "early at about 1.0 average reward and picks the best arm about a third of the time; epsilon "
-                  "0.1 learns fastest and picks it about 80% of the time by step 1000; epsilon 0.01 improves "
-                  "slowly but keeps improving.")
+    fig.set_label(
+        "The 10-armed testbed averaged over 1000 problems: greedy selection (epsilon 0) levels off "
+        "early at about 1.0 average reward and picks the best arm about a third of the time; epsilon "
+        "0.1 learns fastest and picks it about 80% of the time by step 1000; epsilon 0.01 improves "
+        "slowly but keeps improving."
+    )
     return fig
 
 
@@ -211,7 +213,6 @@ if __name__ == "__main__":
         curves[f"epsilon = {e}"] = (rewards, optimal)
         print(f"  epsilon = {e:<5}: average reward {rewards[-100:].mean():.3f}, best arm {optimal[-100:].mean():.1%}")
     rewards, optimal, _, _ = run_bandits(means, 1000, linear_schedule(1.0, 0.01, 0.5), rng)
-    print(f"  linear 1.0 -> 0.01 over the first half: average reward {rewards[-100:].mean():.3f},"
-          f" best arm {optimal[-100:].mean():.1%}")
+    print(f"  linear 1.0 -> 0.01 over the first half: average reward {rewards[-100:].mean():.3f}, best arm {optimal[-100:].mean():.1%}")
     print(f"  (best possible: {means.max(axis=1).mean():.3f})")
     plot_testbed(curves)

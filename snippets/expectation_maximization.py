@@ -13,9 +13,9 @@ Batzoglou (2008), who keep the two coins equally likely.
 import math
 
 import numpy as np
+from termbook.checks import assert_close, numerical_gradient
 
 from snippets.softmax import logsumexp
-from termbook.checks import assert_close, numerical_gradient
 
 __all__ = ["log_joint", "e_step", "m_step", "elbo", "em"]
 
@@ -46,8 +46,12 @@ def log_joint(heads, n, log_weights, theta):
     heads, n = np.asarray(heads, dtype=np.float64), np.asarray(n, dtype=np.float64)
     log_binom = np.array([math.lgamma(a + 1) - math.lgamma(b + 1) - math.lgamma(a - b + 1) for a, b in zip(n, heads)])
     theta = np.clip(theta, _EPS, 1 - _EPS)
-    return (log_weights[None, :] + log_binom[:, None] + heads[:, None] * np.log(theta)[None, :]
-            + (n - heads)[:, None] * np.log1p(-theta)[None, :])
+    return (
+        log_weights[None, :]
+        + log_binom[:, None]
+        + heads[:, None] * np.log(theta)[None, :]
+        + (n - heads)[:, None] * np.log1p(-theta)[None, :]
+    )
 
 
 def e_step(heads, n, log_weights, theta):
@@ -242,8 +246,10 @@ def plot_log_likelihood(history):
     ax.set_xlabel("EM iteration")
     ax.set_ylabel("log-likelihood")
     fig.tight_layout()
-    fig.set_label("Log-likelihood of the two-coin mixture after each EM iteration: it rises quickly in the first "
-                  "few iterations, never goes down, and flattens out as EM converges")
+    fig.set_label(
+        "Log-likelihood of the two-coin mixture after each EM iteration: it rises quickly in the first "
+        "few iterations, never goes down, and flattens out as EM converges"
+    )
     return fig
 
 
@@ -259,6 +265,8 @@ if __name__ == "__main__":
     print("after 10 iterations (weights fixed at 1/2): theta_A, theta_B =", theta)
     h, n, _ = _simulated(0)
     log_w, theta, hist = em(h, n, [0.5, 0.6])
-    print(f"60 simulated trials (true biases 0.35, 0.8; weights 0.7, 0.3): theta = {theta}, weights = {np.exp(log_w)}, "
-          f"{hist.size} E-steps, log-likelihood {hist[0]:.2f} -> {hist[-1]:.2f}")
+    print(
+        f"60 simulated trials (true biases 0.35, 0.8; weights 0.7, 0.3): theta = {theta}, weights = {np.exp(log_w)}, "
+        f"{hist.size} E-steps, log-likelihood {hist[0]:.2f} -> {hist[-1]:.2f}"
+    )
     plot_log_likelihood(hist)

@@ -17,10 +17,10 @@ certain (Pascanu, Mikolov & Bengio, 2013).
 """
 
 import numpy as np
+from termbook.checks import assert_gradient_close, numerical_gradient
 
 from snippets.gradient_clipping import clip_grad_norm
 from snippets.vanishing_gradient import random_orthogonal, stack_backward, stack_forward
-from termbook.checks import assert_gradient_close, numerical_gradient
 
 
 def rnn_forward(h0, W, T, activation="linear"):

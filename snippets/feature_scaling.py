@@ -14,11 +14,11 @@ and ``transform`` (apply them) pairs of pure functions:
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.decision_tree import fit_tree, predict_tree
 from snippets.gradient_descent import gradient_descent
 from snippets.k_nearest_neighbors import knn_predict
-from termbook.checks import assert_close
 
 
 def _safe_scale(s):
@@ -160,8 +160,7 @@ def gd_least_squares_error(X, y, steps):
     A = np.hstack([X, np.ones((X.shape[0], 1))])
     H = A.T @ A / len(y)
     theta_star, *_ = np.linalg.lstsq(A, y, rcond=None)
-    path = gradient_descent(lambda t: H @ t - A.T @ y / len(y), np.zeros(A.shape[1]),
-                            1.0 / np.linalg.eigvalsh(H)[-1], steps)
+    path = gradient_descent(lambda t: H @ t - A.T @ y / len(y), np.zeros(A.shape[1]), 1.0 / np.linalg.eigvalsh(H)[-1], steps)
     return float(np.linalg.norm(path[-1] - theta_star) / np.linalg.norm(theta_star))
 
 
@@ -232,8 +231,10 @@ def check_trees_do_not_care_knn_does():
     Xt, yt = make_people(4, n=200)
     stats = standard_fit(X)
     # A tree splits on thresholds, so a monotone rescaling of a feature changes nothing.
-    assert np.array_equal(predict_tree(fit_tree(X, y, 2, max_depth=3), Xt),
-                          predict_tree(fit_tree(transform(X, *stats), y, 2, max_depth=3), transform(Xt, *stats)))
+    assert np.array_equal(
+        predict_tree(fit_tree(X, y, 2, max_depth=3), Xt),
+        predict_tree(fit_tree(transform(X, *stats), y, 2, max_depth=3), transform(Xt, *stats)),
+    )
     raw = np.mean(knn_predict(X, y, Xt, 5, 2) == yt)
     scaled = np.mean(knn_predict(transform(X, *stats), y, transform(Xt, *stats), 5, 2) == yt)
     assert scaled > raw + 0.1
@@ -255,22 +256,22 @@ def plot_gd_paths(X, y, Z, steps=25):
         A = F - F.mean(axis=0)  # centred, so the intercept drops out and the loss is 2-D
         H = A.T @ A / len(y)
         w_star = np.linalg.solve(H, A.T @ (y - y.mean()) / len(y))
-        path = gradient_descent(lambda w: H @ w - A.T @ (y - y.mean()) / len(y), np.zeros(2),
-                                1.0 / np.linalg.eigvalsh(H)[-1], steps)
+        path = gradient_descent(lambda w: H @ w - A.T @ (y - y.mean()) / len(y), np.zeros(2), 1.0 / np.linalg.eigvalsh(H)[-1], steps)
         span = np.abs(path - w_star).max() * 1.2 + 1e-9
-        g0, g1 = np.meshgrid(np.linspace(w_star[0] - span, w_star[0] + span, 150),
-                             np.linspace(w_star[1] - span, w_star[1] + span, 150))
+        g0, g1 = np.meshgrid(np.linspace(w_star[0] - span, w_star[0] + span, 150), np.linspace(w_star[1] - span, w_star[1] + span, 150))
         G = np.stack([g0 - w_star[0], g1 - w_star[1]], axis=-1)
         ax.contour(g0, g1, np.einsum("...i,ij,...j->...", G, H, G), levels=15, linewidths=0.6)
         ax.plot(path[:, 0], path[:, 1], "o-", color="crimson", markersize=2.5, linewidth=1)
         ax.plot(*w_star, "k*", markersize=9)
         ax.set_aspect("equal")
         ax.set_title(f"{title}: {steps} steps", fontsize=10)
-    fig.set_label("Loss contours of a two-feature least-squares fit, with the path of 25 gradient-descent "
-                  "steps from the origin. With one feature ten times the scale of the other, the contours are "
-                  "long thin ellipses and the path crawls along the valley, still far from the minimum (star). "
-                  "After standardising, the contours are nearly circles and the path reaches the minimum in a "
-                  "few steps")
+    fig.set_label(
+        "Loss contours of a two-feature least-squares fit, with the path of 25 gradient-descent "
+        "steps from the origin. With one feature ten times the scale of the other, the contours are "
+        "long thin ellipses and the path crawls along the valley, still far from the minimum (star). "
+        "After standardising, the contours are nearly circles and the path reaches the minimum in a "
+        "few steps"
+    )
     return fig
 
 
@@ -290,8 +291,10 @@ if __name__ == "__main__":
     for steps in (5, 10, 100):
         err = gd_least_squares_error(Z, y, steps)  # below ~1e-13 it is rounding error, different on every machine
         shown = f"{err:.2e}" if err > 1e-12 else "below 1e-12 (machine precision)"
-        print(f"gradient descent on least squares, {steps:3d} steps: relative error raw "
-              f"{gd_least_squares_error(X, y, steps):.4f}, standardised {shown}")
+        print(
+            f"gradient descent on least squares, {steps:3d} steps: relative error raw "
+            f"{gd_least_squares_error(X, y, steps):.4f}, standardised {shown}"
+        )
     rng = np.random.default_rng(2)
     X2 = rng.normal(size=(100, 2)) * [1.0, 10.0]
     y2 = X2 @ [1.0, 0.1] + 0.1 * rng.normal(size=100)

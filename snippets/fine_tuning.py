@@ -10,10 +10,10 @@ instead of towards zero, and measures catastrophic forgetting: how much the sour
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.neural_network import init_mlp, mlp_backward, mlp_forward, mse_loss
 from snippets.transfer_learning import extract_features, linear_probe, make_tasks, relative_mse, train_mlp, with_new_head
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = ["fine_tune_loss_and_grads", "fine_tune", "count_trainable"]
 
@@ -131,14 +131,20 @@ def check_loss_and_gradients_with_l2_sp():
     loss, grads = fine_tune_loss_and_grads(params, X, y, anchor, lam=0.3)
     for i, (W, b) in enumerate(params):
         for j, v in enumerate((W, b)):
+
             def f(z, i=i, j=j):
                 p = [list(pair) for pair in params]
                 p[i][j] = z
                 return fine_tune_loss_and_grads([tuple(q) for q in p], X, y, anchor, 0.3)[0]
+
             assert_gradient_close(grads[i][j], numerical_gradient(f, v.copy()), tol=1e-6, what=f"layer {i}, {'Wb'[j]}")
     # At the anchor the penalty vanishes.
-    assert_close(fine_tune_loss_and_grads(params, X, y, [tuple(p) for p in params], 0.3)[0],
-                 fine_tune_loss_and_grads(params, X, y)[0], rtol=1e-12, what="penalty at the anchor")
+    assert_close(
+        fine_tune_loss_and_grads(params, X, y, [tuple(p) for p in params], 0.3)[0],
+        fine_tune_loss_and_grads(params, X, y)[0],
+        rtol=1e-12,
+        what="penalty at the anchor",
+    )
 
 
 def check_frozen_body_gradient_descent_converges_to_the_linear_probe():
@@ -204,9 +210,15 @@ if __name__ == "__main__":
     anchored, _ = fine_tune(start, Xt, yt, anchor=[pre[0], None], lam=0.2)
     print("source test error with the original source head (forgetting):")
     print(f"  before fine-tuning  {relative_mse(pre, *tasks['source_test']):.4f}")
-    print(f"  plain fine-tuning   {relative_mse(with_new_head(tuned, source_head), *tasks['source_test']):.4f}"
-          f"   (target error {relative_mse(tuned, *tasks['target_test']):.4f})")
-    print(f"  body at lr x 0.1    {relative_mse(with_new_head(slow_body, source_head), *tasks['source_test']):.4f}"
-          f"   (target error {relative_mse(slow_body, *tasks['target_test']):.4f})")
-    print(f"  with L2-SP, lam 0.2 {relative_mse(with_new_head(anchored, source_head), *tasks['source_test']):.4f}"
-          f"   (target error {relative_mse(anchored, *tasks['target_test']):.4f})")
+    print(
+        f"  plain fine-tuning   {relative_mse(with_new_head(tuned, source_head), *tasks['source_test']):.4f}"
+        f"   (target error {relative_mse(tuned, *tasks['target_test']):.4f})"
+    )
+    print(
+        f"  body at lr x 0.1    {relative_mse(with_new_head(slow_body, source_head), *tasks['source_test']):.4f}"
+        f"   (target error {relative_mse(slow_body, *tasks['target_test']):.4f})"
+    )
+    print(
+        f"  with L2-SP, lam 0.2 {relative_mse(with_new_head(anchored, source_head), *tasks['source_test']):.4f}"
+        f"   (target error {relative_mse(anchored, *tasks['target_test']):.4f})"
+    )

@@ -10,11 +10,11 @@ computed in log space with log-sum-exp. One initialisation, as scikit-learn's de
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.k_means import kmeans
 from snippets.normal_distribution import mvn_logpdf
 from snippets.softmax import logsumexp
-from termbook.checks import assert_close
 
 __all__ = ["weighted_log_prob", "gmm_e_step", "gmm_m_step", "fit_gmm", "gmm_predict_proba", "gmm_sample"]
 
@@ -243,9 +243,11 @@ def plot_clusters(X, weights, means, covs):
         ax.annotate(f"w={weights[k]:.2f}", means[k] + [0.3, 0.3])
     ax.set_aspect("equal")
     fig.tight_layout()
-    fig.set_label("Points from three overlapping elliptical clusters, coloured by the component a fitted "
-                  "Gaussian mixture assigns them to; each component is drawn as its 1- and 2-standard-deviation "
-                  "ellipse, tilted and stretched to follow its cluster's covariance")
+    fig.set_label(
+        "Points from three overlapping elliptical clusters, coloured by the component a fitted "
+        "Gaussian mixture assigns them to; each component is drawn as its 1- and 2-standard-deviation "
+        "ellipse, tilted and stretched to follow its cluster's covariance"
+    )
     return fig
 
 

@@ -226,6 +226,8 @@ if __name__ == "__main__":
         train, test = simulate_train_test_mse(X, w, b, 1.0, 2000, rng)
         gaps.append(test.mean() - train.mean())
         print(f"{n:5d}   {train.mean():9.3f}   {test.mean():8.3f}   {gaps[-1]:.3f}   {2 * p * sigma2 / n:.3f}")
-    print(f"test samples for |accuracy error| < 0.05 w.p. 95%: {hoeffding_sample_size(0.05, 0.05)}"
-          f" (one model), {hoeffding_sample_size(0.05, 0.05, 100)} (best of 100)")
+    print(
+        f"test samples for |accuracy error| < 0.05 w.p. 95%: {hoeffding_sample_size(0.05, 0.05)}"
+        f" (one model), {hoeffding_sample_size(0.05, 0.05, 100)} (best of 100)"
+    )
     plot_gap(np.array(NS), np.array(gaps), p, sigma2)

@@ -14,7 +14,6 @@ generator minimises the *non-saturating* ``BCE(D(G(z)), 1) = -mean log D(G(z))``
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
@@ -171,6 +170,7 @@ def optimal_discriminator_logit(x, mu_data, sd_data, mu_g, sd_g):
     -------
     logit : ndarray of shape (N,)
     """
+
     def logpdf(x, m, s):
         return -0.5 * ((x - m) / s) ** 2 - np.log(s) - 0.5 * np.log(2 * np.pi)
 
@@ -338,9 +338,11 @@ def plot_densities(history, mu_data=1.0, sd_data=0.5, snapshots=(0, 100, 300, 99
         ax.set_xlabel("x")
     axes[0].legend(fontsize=7, loc="upper left")
     fig.tight_layout()
-    fig.set_label("Four snapshots of a 1-D GAN. The generator's density starts as N(0, 1), wider than and "
-                  "left of the data N(1, 0.5^2); it overshoots to a too-narrow peak, widens again and ends "
-                  "on top of the data density, while the discriminator's D(x) flattens towards 1/2.")
+    fig.set_label(
+        "Four snapshots of a 1-D GAN. The generator's density starts as N(0, 1), wider than and "
+        "left of the data N(1, 0.5^2); it overshoots to a too-narrow peak, widens again and ends "
+        "on top of the data density, while the discriminator's D(x) flattens towards 1/2."
+    )
     return fig
 
 

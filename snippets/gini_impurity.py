@@ -11,9 +11,9 @@ economics is a different quantity.)
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.decision_tree import _data, best_split, fit_tree, impurity, internal_nodes
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
 def gini(p, axis=-1):
@@ -240,9 +240,11 @@ def plot_impurities():
     ax.set_xlabel("proportion of class 1 in the node")
     ax.set_ylabel("impurity")
     ax.legend(fontsize=8)
-    fig.set_label("Three impurity measures for a two-class node against the proportion of class 1. All are 0 "
-                  "for a pure node and peak at 0.5; Gini and scaled entropy are smooth, strictly concave arches, "
-                  "with entropy slightly fuller, while misclassification is a tent of two straight lines")
+    fig.set_label(
+        "Three impurity measures for a two-class node against the proportion of class 1. All are 0 "
+        "for a pure node and peak at 0.5; Gini and scaled entropy are smooth, strictly concave arches, "
+        "with entropy slightly fuller, while misclassification is a tent of two straight lines"
+    )
     return fig
 
 
@@ -250,16 +252,17 @@ if __name__ == "__main__":
     np.set_printoptions(precision=4, suppress=True)
     for p in ([1.0, 0.0], [0.9, 0.1], [0.5, 0.5], [0.5, 0.3, 0.2], [0.25, 0.25, 0.25, 0.25]):
         P = np.array(p)
-        print(f"p = {str(p):25s} Gini {gini(P):.4f}  entropy {entropy_nats(P):.4f} nats  "
-              f"misclassification {misclassification(P):.4f}")
+        print(f"p = {str(p):25s} Gini {gini(P):.4f}  entropy {entropy_nats(P):.4f} nats  misclassification {misclassification(P):.4f}")
     parent = np.array([400, 400])
     splits = {"A": ([300, 100], [100, 300]), "B": ([200, 400], [200, 0])}
     print(f"parent (400, 400): Gini {gini_from_counts(parent[None])[0]:.4f}")
     for name, (l, r) in splits.items():
         l, r = np.array(l), np.array(r)
         mis = (np.sum(l) * misclassification(l / l.sum()) + np.sum(r) * misclassification(r / r.sum())) / 800
-        print(f"split {name} {tuple(l.tolist())} | {tuple(r.tolist())}: weighted misclassification {mis:.4f}, "
-              f"weighted Gini {split_gini(l, r):.4f}")
+        print(
+            f"split {name} {tuple(l.tolist())} | {tuple(r.tolist())}: weighted misclassification {mis:.4f}, "
+            f"weighted Gini {split_gini(l, r):.4f}"
+        )
     X, y = _data(0, n=300)
     X = np.hstack([X, np.random.default_rng(0).normal(size=(300, 1))])
     tree = fit_tree(X, y, 2, max_depth=3)

@@ -17,10 +17,10 @@ transformers PR #34191 (October 2024). The model here is linear regression with 
 """
 
 import numpy as np
+from termbook.checks import assert_gradient_close, numerical_gradient
 
 from snippets.batch_normalization import batch_norm_forward
 from snippets.linear_regression import mse_backward, mse_forward
-from termbook.checks import assert_gradient_close, numerical_gradient
 
 
 def accumulate_gradients(X, y, w, b, micro_batches, weighting="count"):

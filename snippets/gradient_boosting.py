@@ -19,7 +19,6 @@ effect). Ties between splits go to the lowest threshold.
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
@@ -343,9 +342,11 @@ def plot_boosting(X, y, F_grid, grid, train_curve, test_curve, stages):
     ax2.set_xlabel("number of trees")
     ax2.set_ylabel("mean squared error")
     ax2.legend(fontsize=8)
-    fig.set_label("Left: with 1 tree the fit is nearly flat, with 10 it follows the wave coarsely, with 100 "
-                  "closely, as a staircase. Right: training error keeps falling with more trees while test "
-                  "error falls, bottoms out and then creeps up")
+    fig.set_label(
+        "Left: with 1 tree the fit is nearly flat, with 10 it follows the wave coarsely, with 100 "
+        "closely, as a staircase. Right: training error keeps falling with more trees while test "
+        "error falls, bottoms out and then creeps up"
+    )
     return fig
 
 

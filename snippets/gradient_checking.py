@@ -94,8 +94,10 @@ def gradcheck(f, analytic, params, h=1e-5, tol=1e-6):
     """
     errors = {}
     for name, value in params.items():
+
         def f_one(v, name=name):
             return f({**params, name: v})
+
         errors[name] = relative_error(analytic[name], centred_difference_gradient(f_one, value, h))
     return all(e <= tol for e in errors.values()), errors
 
@@ -172,8 +174,12 @@ def _problem(dtype=np.float64, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(6, 4)).astype(dtype)
     y = rng.integers(0, 3, size=6)
-    params = {"W1": rng.normal(size=(4, 5)) * 0.8, "b1": rng.normal(size=5) * 0.5,
-              "W2": rng.normal(size=(5, 3)) * 0.8, "b2": rng.normal(size=3) * 0.1}
+    params = {
+        "W1": rng.normal(size=(4, 5)) * 0.8,
+        "b1": rng.normal(size=5) * 0.5,
+        "W2": rng.normal(size=(5, 3)) * 0.8,
+        "b2": rng.normal(size=3) * 0.1,
+    }
     return {k: v.astype(dtype) for k, v in params.items()}, X, y
 
 
@@ -238,12 +244,15 @@ def errors_against_h(hs):
     p32, X32, _ = _problem(np.float32)
     out = {"correct, float64": [], "correct, float32": [], "buggy, float64": []}
     for h in hs:
-        out["correct, float64"].append(max(gradcheck(lambda p: two_layer_loss(p, X64, y),
-                                                     two_layer_backward(p64, X64, y), p64, h)[1].values()))
-        out["correct, float32"].append(max(gradcheck(lambda p: two_layer_loss(p, X32, y),
-                                                     two_layer_backward(p32, X32, y), p32, h)[1].values()))
-        out["buggy, float64"].append(max(gradcheck(lambda p: two_layer_loss(p, X64, y),
-                                                   two_layer_backward_buggy(p64, X64, y), p64, h)[1].values()))
+        out["correct, float64"].append(
+            max(gradcheck(lambda p: two_layer_loss(p, X64, y), two_layer_backward(p64, X64, y), p64, h)[1].values())
+        )
+        out["correct, float32"].append(
+            max(gradcheck(lambda p: two_layer_loss(p, X32, y), two_layer_backward(p32, X32, y), p32, h)[1].values())
+        )
+        out["buggy, float64"].append(
+            max(gradcheck(lambda p: two_layer_loss(p, X64, y), two_layer_backward_buggy(p64, X64, y), p64, h)[1].values())
+        )
     return {k: np.array(v) for k, v in out.items()}
 
 
@@ -261,10 +270,12 @@ def plot_errors(hs, errs):
     ax.set_ylabel("max relative error")
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title("gradient check of a 2-layer ReLU network", fontsize=10)
-    fig.set_label("Relative error of a gradient check against the step h on log-log axes: for the correct gradient "
-                  "in float64 it is V-shaped, dipping to about 1e-8, inside the green 'correct' band, near h = 1e-5; "
-                  "the same correct gradient in float32 never gets below about 2e-3; the buggy gradient stays near 1, "
-                  "in the red 'bug' band, for every h")
+    fig.set_label(
+        "Relative error of a gradient check against the step h on log-log axes: for the correct gradient "
+        "in float64 it is V-shaped, dipping to about 1e-8, inside the green 'correct' band, near h = 1e-5; "
+        "the same correct gradient in float32 never gets below about 2e-3; the buggy gradient stays near 1, "
+        "in the red 'bug' band, for every h"
+    )
     return fig
 
 
@@ -276,8 +287,10 @@ if __name__ == "__main__":
     print("correct backward, float64, h=1e-5:", {k: f"{v:.1e}" for k, v in errs.items()}, "->", "pass" if ok else "FAIL")
     ok, errs = gradcheck(f, two_layer_backward_buggy(params, X, y), params)
     print("buggy backward (db1 without ReLU mask):", {k: f"{v:.1e}" for k, v in errs.items()}, "->", "pass" if ok else "FAIL")
-    print(f"directional check (2 evaluations): correct {directional_check(f, two_layer_backward(params, X, y), params):.1e}, "
-          f"buggy {directional_check(f, two_layer_backward_buggy(params, X, y), params):.1e}")
+    print(
+        f"directional check (2 evaluations): correct {directional_check(f, two_layer_backward(params, X, y), params):.1e}, "
+        f"buggy {directional_check(f, two_layer_backward_buggy(params, X, y), params):.1e}"
+    )
     p32, X32, _ = _problem(np.float32)
     _, errs32 = gradcheck(lambda p: two_layer_loss(p, X32, y), two_layer_backward(p32, X32, y), p32)
     print(f"correct backward, float32, h=1e-5: max relative error {max(errs32.values()):.1e}")

@@ -8,7 +8,6 @@ the iteration converges exactly when $0 < \eta < 2 / \lambda_{\max}$.
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
@@ -179,8 +178,7 @@ def plot_paths(A, b, x0, learning_rates=(0.17, 0.205), steps=12):
     for ax, lr in zip(np.atleast_1d(axes), learning_rates):
         traj = gradient_descent(lambda x: quadratic_grad(x, A, b), x0, lr, steps)
         span = np.abs(traj - x_star).max() * 1.15 + 1e-9
-        g1, g2 = np.meshgrid(np.linspace(x_star[0] - span, x_star[0] + span, 200),
-                             np.linspace(x_star[1] - span, x_star[1] + span, 200))
+        g1, g2 = np.meshgrid(np.linspace(x_star[0] - span, x_star[0] + span, 200), np.linspace(x_star[1] - span, x_star[1] + span, 200))
         grid = np.stack([g1, g2], axis=-1)
         f = 0.5 * np.einsum("...i,ij,...j->...", grid, A, grid) - grid @ b
         ax.contour(g1, g2, f, levels=20, linewidths=0.6, cmap="viridis")
@@ -189,8 +187,10 @@ def plot_paths(A, b, x0, learning_rates=(0.17, 0.205), steps=12):
         verdict = "converges" if contraction_factor(A, lr) < 1 else "diverges"
         ax.set_title(f"lr = {lr} ({verdict})")
         ax.set_aspect("equal")
-    fig.set_label("Gradient-descent paths on the contours of an ill-conditioned quadratic: with lr below "
-                  "2/lambda_max the path zig-zags into the minimum (star); just above it, it zig-zags outwards")
+    fig.set_label(
+        "Gradient-descent paths on the contours of an ill-conditioned quadratic: with lr below "
+        "2/lambda_max the path zig-zags into the minimum (star); just above it, it zig-zags outwards"
+    )
     return fig
 
 

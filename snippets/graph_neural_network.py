@@ -9,9 +9,9 @@ stored as (in_features, out_features), so a layer is ``x @ W``; PyG's ``lin.weig
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 from snippets.softmax import log_softmax_backward, log_softmax_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 __all__ = [
     "gcn_norm",

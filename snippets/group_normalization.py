@@ -13,10 +13,10 @@ all of (C, H, W) like LayerNorm; ``G = C`` is instance normalization.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.batch_normalization import spatial_batch_norm_forward
 from snippets.layer_normalization import layer_norm_backward, layer_norm_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
 def group_norm_forward(x, gamma, beta, num_groups, eps=1e-5):
@@ -145,7 +145,9 @@ def check_backward_matches_numerical_gradient():
         dout = rng.normal(size=out.shape)
         dx, dgamma, dbeta = group_norm_backward(dout, cache)
         for arr, g, name in ((x, dx, "x"), (gamma, dgamma, "gamma"), (beta, dbeta, "beta")):
-            f = lambda z, name=name: group_norm_forward(*(z if n == name else a for n, a in (("x", x), ("gamma", gamma), ("beta", beta))), G)[0]  # noqa: E731,E501
+            f = lambda z, name=name: group_norm_forward(
+                *(z if n == name else a for n, a in (("x", x), ("gamma", gamma), ("beta", beta))), G
+            )[0]
             assert_gradient_close(g, numerical_gradient_array(f, arr, dout), tol=1e-7, what=f"{name} {shape}")
 
 
@@ -176,10 +178,11 @@ if __name__ == "__main__":
     gamma, beta = np.ones(6), np.zeros(6)
     out, _ = group_norm_forward(x, gamma, beta, num_groups=3)
     mean, var = group_stats(out, 3)
-    print("input (8, 6, 4, 4); GroupNorm(3, 6): sample 0, mean and variance of its 3 groups:",
-          mean[0].round(6) + 0.0, var[0])
-    print("the same sample normalised alone (batch of one) gives identical output:",
-          np.allclose(group_norm_forward(x[:1], gamma, beta, 3)[0], out[:1], rtol=0, atol=1e-12))
+    print("input (8, 6, 4, 4); GroupNorm(3, 6): sample 0, mean and variance of its 3 groups:", mean[0].round(6) + 0.0, var[0])
+    print(
+        "the same sample normalised alone (batch of one) gives identical output:",
+        np.allclose(group_norm_forward(x[:1], gamma, beta, 3)[0], out[:1], rtol=0, atol=1e-12),
+    )
     print("output of sample 0, channel 0, position (0, 0) as the batch size changes:")
     for n in (2, 4, 8):
         gn = group_norm_forward(x[:n], gamma, beta, 3)[0][0, 0, 0, 0]

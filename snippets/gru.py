@@ -16,10 +16,10 @@ computes that variant (``tf.keras.layers.GRU(reset_after=False)``).
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.activation_function import sigmoid, tanh
 from snippets.recurrent_neural_network import init_rnn_params, rnn_backward, rnn_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
 def gru_step_forward(x_t, h_prev, W_x, W_h, b_x, b_h):
@@ -47,10 +47,10 @@ def gru_step_forward(x_t, h_prev, W_x, W_h, b_x, b_h):
     gx = x_t @ W_x + b_x
     gh = h_prev @ W_h + b_h
     r = sigmoid(gx[:, :H] + gh[:, :H])
-    z = sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
-    n = tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+    z = sigmoid(gx[:, H : 2 * H] + gh[:, H : 2 * H])
+    n = tanh(gx[:, 2 * H :] + r * gh[:, 2 * H :])
     h = (1.0 - z) * n + z * h_prev
-    return h, (x_t, h_prev, W_x, W_h, r, z, n, gh[:, 2 * H:])
+    return h, (x_t, h_prev, W_x, W_h, r, z, n, gh[:, 2 * H :])
 
 
 def gru_step_backward(dh, cache):
@@ -74,7 +74,7 @@ def gru_step_backward(dh, cache):
     x_t, h_prev, W_x, W_h, r, z, n, ghn = cache
     dn = dh * (1.0 - z)
     dz = dh * (h_prev - n)
-    da_n = dn * (1.0 - n ** 2)
+    da_n = dn * (1.0 - n**2)
     da_r = da_n * ghn * r * (1.0 - r)
     da_z = dz * z * (1.0 - z)
     dgx = np.concatenate([da_r, da_z, da_n], axis=1)
@@ -159,10 +159,10 @@ def gru_step_cho(x_t, h_prev, W_x, W_h, b_x, b_h):
     """
     H = h_prev.shape[1]
     gx = x_t @ W_x + b_x
-    gh = h_prev @ W_h[:, :2 * H] + b_h[:2 * H]
+    gh = h_prev @ W_h[:, : 2 * H] + b_h[: 2 * H]
     r = sigmoid(gx[:, :H] + gh[:, :H])
-    z = sigmoid(gx[:, H:2 * H] + gh[:, H:])
-    n = tanh(gx[:, 2 * H:] + (r * h_prev) @ W_h[:, 2 * H:] + b_h[2 * H:])
+    z = sigmoid(gx[:, H : 2 * H] + gh[:, H:])
+    n = tanh(gx[:, 2 * H :] + (r * h_prev) @ W_h[:, 2 * H :] + b_h[2 * H :])
     return (1.0 - z) * n + z * h_prev
 
 
@@ -189,7 +189,7 @@ def init_gru_params(D, H, rng, update_bias=0.0):
     k = 1.0 / np.sqrt(H)
     W_x, W_h = rng.uniform(-k, k, size=(D, 3 * H)), rng.uniform(-k, k, size=(H, 3 * H))
     b_x, b_h = rng.uniform(-k, k, size=3 * H), rng.uniform(-k, k, size=3 * H)
-    b_x[H:2 * H] += update_bias
+    b_x[H : 2 * H] += update_bias
     return W_x, W_h, b_x, b_h
 
 
@@ -212,14 +212,13 @@ def gru_num_parameters(D, H):
 
 def _problem(seed, N=2, T=4, D=3, H=4):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), *init_gru_params(D, H, rng),
-            rng.normal(size=(N, T, H)))
+    return (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), *init_gru_params(D, H, rng), rng.normal(size=(N, T, H)))
 
 
 def check_matches_the_pytorch_equations_with_gate_order_r_z_n():
     x, h0, W_x, W_h, b_x, b_h, _ = _problem(0, T=1)
     H = h0.shape[1]
-    blk = lambda a, i: a[..., i * H:(i + 1) * H]  # noqa: E731
+    blk = lambda a, i: a[..., i * H : (i + 1) * H]
     x0 = x[:, 0]
     r = 1 / (1 + np.exp(-(x0 @ blk(W_x, 0) + blk(b_x, 0) + h0 @ blk(W_h, 0) + blk(b_h, 0))))
     z = 1 / (1 + np.exp(-(x0 @ blk(W_x, 1) + blk(b_x, 1) + h0 @ blk(W_h, 1) + blk(b_h, 1))))
@@ -238,10 +237,9 @@ def check_reset_before_or_after_the_product_are_different_models():
     b = gru_step_cho(x[:, 0], h0, W_x, W_h, b_x, b_h)
     assert not np.allclose(a, b)
     W_h2, b_h2 = W_h.copy(), b_h.copy()
-    W_h2[:, 2 * H:] = np.diag(np.diag(W_h[:, 2 * H:]))
-    b_h2[2 * H:] = 0.0
-    assert_close(gru_step_forward(x[:, 0], h0, W_x, W_h2, b_x, b_h2)[0],
-                 gru_step_cho(x[:, 0], h0, W_x, W_h2, b_x, b_h2), rtol=1e-12)
+    W_h2[:, 2 * H :] = np.diag(np.diag(W_h[:, 2 * H :]))
+    b_h2[2 * H :] = 0.0
+    assert_close(gru_step_forward(x[:, 0], h0, W_x, W_h2, b_x, b_h2)[0], gru_step_cho(x[:, 0], h0, W_x, W_h2, b_x, b_h2), rtol=1e-12)
 
 
 def check_closed_update_gate_copies_the_state_and_its_gradient():
@@ -249,7 +247,7 @@ def check_closed_update_gate_copies_the_state_and_its_gradient():
     x, h0, W_x, W_h, b_x, b_h, _ = _problem(2, T=30)
     b_x = b_x.copy()
     H = h0.shape[1]
-    b_x[H:2 * H] = 40.0
+    b_x[H : 2 * H] = 40.0
     h, cache = gru_forward(x, h0, W_x, W_h, b_x, b_h)
     assert_close(h[:, -1], h0, rtol=1e-12, atol=1e-12, what="state after 30 steps")
     dh = np.zeros_like(h)
@@ -262,11 +260,11 @@ def check_closed_reset_gate_makes_the_candidate_ignore_the_past():
     H = h0.shape[1]
     b_x = b_x.copy()
     b_x[:H] = -60.0  # r = 0
-    b_x[H:2 * H] = -60.0  # z = 0: h' = n
+    b_x[H : 2 * H] = -60.0  # z = 0: h' = n
     out1 = gru_step_forward(x[:, 0], h0, W_x, W_h, b_x, b_h)[0]
     out2 = gru_step_forward(x[:, 0], -h0, W_x, W_h, b_x, b_h)[0]
     assert_close(out1, out2, rtol=0, atol=1e-12, what="candidate with r = 0")
-    assert_close(out1, np.tanh(x[:, 0] @ W_x[:, 2 * H:] + b_x[2 * H:]), rtol=1e-12)
+    assert_close(out1, np.tanh(x[:, 0] @ W_x[:, 2 * H :] + b_x[2 * H :]), rtol=1e-12)
 
 
 def check_state_stays_in_minus_one_one_even_for_huge_inputs():
@@ -281,7 +279,7 @@ def check_bptt_matches_numerical_gradient():
     # Centred differences in float64 for x, h0 and all six parameter arrays; relative error < 1e-7.
     x, h0, W_x, W_h, b_x, b_h, dh = _problem(5)
     grads = gru_backward(dh, gru_forward(x, h0, W_x, W_h, b_x, b_h)[1])
-    f = lambda _: gru_forward(x, h0, W_x, W_h, b_x, b_h)[0]  # noqa: E731
+    f = lambda _: gru_forward(x, h0, W_x, W_h, b_x, b_h)[0]
     for name, arr, g in zip(["x", "h0", "W_x", "W_h", "b_x", "b_h"], [x, h0, W_x, W_h, b_x, b_h], grads):
         assert_gradient_close(g, numerical_gradient_array(f, arr, dh), tol=1e-7, what=name)
 
@@ -318,8 +316,10 @@ if __name__ == "__main__":
     print("mean reset gate r per step: ", np.array([c[4].mean() for c in cache]))
     print("mean update gate z per step:", np.array([c[5].mean() for c in cache]))
     print("h_T:", h[0, -1])
-    print(f"parameters for D={D}, H={H}: GRU {gru_num_parameters(D, H)}, "
-          f"LSTM {4 * (D * H + H * H + 2 * H)}, vanilla RNN {D * H + H * H + 2 * H}")
+    print(
+        f"parameters for D={D}, H={H}: GRU {gru_num_parameters(D, H)}, "
+        f"LSTM {4 * (D * H + H * H + 2 * H)}, vanilla RNN {D * H + H * H + 2 * H}"
+    )
     print("|d h_T / d h_0| over T = 50 steps:")
     for ub in (0.0, 1.0, 3.0):
         print(f"  GRU, update-gate bias {ub:.0f}: {_grad_to_start(50, ub):.2e}")

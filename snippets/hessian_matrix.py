@@ -13,9 +13,9 @@ Pearlmutter's trick) computes exactly, here by a centred difference of gradients
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.newtons_method import rosen, rosen_der, rosen_hess
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
 def numerical_hessian(f, x, h=1e-4):
@@ -42,8 +42,7 @@ def numerical_hessian(f, x, h=1e-4):
     H = np.empty((d, d))
     for i in range(d):
         for j in range(i, d):
-            H[i, j] = H[j, i] = (f(x + E[i] + E[j]) - f(x + E[i] - E[j])
-                                 - f(x - E[i] + E[j]) + f(x - E[i] - E[j])) / (4 * h * h)
+            H[i, j] = H[j, i] = (f(x + E[i] + E[j]) - f(x + E[i] - E[j]) - f(x - E[i] + E[j]) + f(x - E[i] - E[j])) / (4 * h * h)
     return H
 
 
@@ -180,8 +179,7 @@ def _data():
 def check_closed_form_matches_finite_differences():
     X, y = _data()
     w = np.array([0.3, -0.2, 0.1])
-    assert_gradient_close(logistic_grad(w, X, y), numerical_gradient(lambda v: logistic_loss(v, X, y), w.copy()),
-                          tol=1e-8)
+    assert_gradient_close(logistic_grad(w, X, y), numerical_gradient(lambda v: logistic_loss(v, X, y), w.copy()), tol=1e-8)
     H = logistic_hessian(w, X)
     assert_gradient_close(H, numerical_hessian(lambda v: logistic_loss(v, X, y), w), tol=1e-6, what="Hessian")
     x = np.array([-0.7, 0.4, 1.1])
@@ -240,9 +238,11 @@ def plot_quadratic_forms():
     import matplotlib.pyplot as plt
 
     R = np.array([[np.cos(0.5), -np.sin(0.5)], [np.sin(0.5), np.cos(0.5)]])  # rotate so axes are not trivial
-    cases = [("minimum: eigenvalues 1 and 4", R @ np.diag([1.0, 4.0]) @ R.T),
-             ("saddle: eigenvalues 1 and -2", R @ np.diag([1.0, -2.0]) @ R.T),
-             ("degenerate: eigenvalues 1 and 0", R @ np.diag([1.0, 0.0]) @ R.T)]
+    cases = [
+        ("minimum: eigenvalues 1 and 4", R @ np.diag([1.0, 4.0]) @ R.T),
+        ("saddle: eigenvalues 1 and -2", R @ np.diag([1.0, -2.0]) @ R.T),
+        ("degenerate: eigenvalues 1 and 0", R @ np.diag([1.0, 0.0]) @ R.T),
+    ]
     u, v = np.meshgrid(np.linspace(-2, 2, 200), np.linspace(-2, 2, 200))
     fig, axes = plt.subplots(1, 3, figsize=(12, 4))
     for ax, (title, H) in zip(axes, cases):
@@ -256,10 +256,12 @@ def plot_quadratic_forms():
         ax.set_aspect("equal")
         ax.set_title(title, fontsize=10)
         fig.colorbar(cs, ax=ax, shrink=0.7)
-    fig.set_label("Three panels of the quadratic model around a critical point, coloured from low (blue) to high "
-                  "(red), with arrows along the Hessian's eigenvectors labelled by their eigenvalues: a bowl "
-                  "rising in every direction (minimum); a saddle rising along one eigenvector and falling along "
-                  "the other; a trough that is flat along the eigenvector with eigenvalue 0")
+    fig.set_label(
+        "Three panels of the quadratic model around a critical point, coloured from low (blue) to high "
+        "(red), with arrows along the Hessian's eigenvectors labelled by their eigenvalues: a bowl "
+        "rising in every direction (minimum); a saddle rising along one eigenvector and falling along "
+        "the other; a trough that is flat along the eigenvector with eigenvalue 0"
+    )
     return fig
 
 

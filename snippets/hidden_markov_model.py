@@ -12,7 +12,6 @@ with a fixed number of iterations and a tolerance on the log-likelihood gain.
 import itertools
 
 import numpy as np
-
 from termbook.checks import assert_close
 
 __all__ = ["sample_hmm", "forward", "backward", "posteriors", "viterbi", "forward_backward_scaled", "baum_welch"]
@@ -62,6 +61,7 @@ def sample_hmm(startprob, transmat, emissionprob, T, rng):
         Symbols in 0..V-1.
     states : ndarray of shape (T,)
     """
+
     def draw(cdf, u):  # inverse-CDF sampling on a Python list: fast for a few states
         j = 0
         while u >= cdf[j] and j < len(cdf) - 1:
@@ -270,8 +270,11 @@ TRANS = np.array([[0.95, 0.05], [0.10, 0.90]])
 EMIT = np.array([[1 / 6] * 6, [0.1] * 5 + [0.5]])
 
 
-INIT = (np.array([0.5, 0.5]), np.array([[0.8, 0.2], [0.2, 0.8]]),
-        np.array([[0.17, 0.17, 0.17, 0.17, 0.16, 0.16], [0.15, 0.15, 0.15, 0.15, 0.15, 0.25]]))
+INIT = (
+    np.array([0.5, 0.5]),
+    np.array([[0.8, 0.2], [0.2, 0.8]]),
+    np.array([[0.17, 0.17, 0.17, 0.17, 0.16, 0.16], [0.15, 0.15, 0.15, 0.15, 0.15, 0.25]]),
+)
 
 
 def _brute_force(obs, pi, A, B):
@@ -352,15 +355,16 @@ def plot_casino(obs, states, gamma, path):
     fig, ax = plt.subplots(figsize=(8, 3))
     ax.fill_between(t, 0, states, step="mid", color="#fdd0a2", label="true: loaded die")
     ax.plot(t, gamma[:, 1], color="tab:blue", label="P(loaded | all rolls)")
-    ax.plot(t[path == 1], np.full(int(np.sum(path == 1)), 1.05), "s", color="black", markersize=2,
-            label="Viterbi path: loaded")
+    ax.plot(t[path == 1], np.full(int(np.sum(path == 1)), 1.05), "s", color="black", markersize=2, label="Viterbi path: loaded")
     ax.set_xlabel("roll")
     ax.set_ylim(-0.05, 1.1)
     ax.legend(fontsize=7, loc="upper right")
     fig.tight_layout()
-    fig.set_label("Casino example over 300 rolls: shaded stretches show where the loaded die was really used; "
-                  "the forward-backward posterior probability of the loaded die rises over most of them, while "
-                  "the Viterbi path (black marks at the top) labels only the first, clearest stretch as loaded")
+    fig.set_label(
+        "Casino example over 300 rolls: shaded stretches show where the loaded die was really used; "
+        "the forward-backward posterior probability of the loaded die rises over most of them, while "
+        "the Viterbi path (black marks at the top) labels only the first, clearest stretch as loaded"
+    )
     return fig
 
 

@@ -197,6 +197,7 @@ def dendrogram_order(Z, n):
     -------
     leaves : list of int
     """
+
     def walk(c):
         if c < n:
             return [c]
@@ -318,9 +319,11 @@ def plot_dendrograms(X, Zs):
         ax.set_xticklabels(order, fontsize=6)
         ax.set_title(title)
         ax.set_ylabel("merge height")
-    fig.set_label("Dendrograms of 30 points. Single linkage: one tall stem joins the small, distant blob, while "
-                  "both big blobs and the bridge between them merge below height 0.5, so no cut separates the "
-                  "big blobs. Ward: three long stems at the top, so a cut into three clusters is clear-cut")
+    fig.set_label(
+        "Dendrograms of 30 points. Single linkage: one tall stem joins the small, distant blob, while "
+        "both big blobs and the bridge between them merge below height 0.5, so no cut separates the "
+        "big blobs. Ward: three long stems at the top, so a cut into three clusters is clear-cut"
+    )
     return fig
 
 
@@ -339,6 +342,12 @@ if __name__ == "__main__":
     print("ward, first 3 merges [a, b, height, size]:")
     print(Z[:3])
     labels = fcluster_maxclust(Z, 3)
-    print("ward, 3 clusters: big blob A ->", np.unique(labels[truth == 0]), " big blob B ->",
-          np.unique(labels[truth == 1]), " small blob ->", np.unique(labels[truth == 3]))
+    print(
+        "ward, 3 clusters: big blob A ->",
+        np.unique(labels[truth == 0]),
+        " big blob B ->",
+        np.unique(labels[truth == 1]),
+        " small blob ->",
+        np.unique(labels[truth == 3]),
+    )
     plot_dendrograms(X, [Zs[0], Zs[3]])

@@ -237,5 +237,5 @@ if __name__ == "__main__":
         for g, r in (_grid_vs_random(s) for s in range(200))
     )
     print(f"random beats the grid in {wins} of 200 seeds")
-    print(f"chance that 60 random trials hit the best 5% of the space: {1 - 0.95 ** 60:.3f}")
+    print(f"chance that 60 random trials hit the best 5% of the space: {1 - 0.95**60:.3f}")
     plot_grid_vs_random(grid, rand)

@@ -10,10 +10,10 @@ usable; its weights are a softmax of the log-weights. ``effective_sample_size`` 
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.normal_distribution import normal_logpdf, normal_sf
 from snippets.softmax import logsumexp, softmax
-from termbook.checks import assert_close
 
 __all__ = ["importance_sampling", "self_normalized_importance_sampling", "effective_sample_size"]
 
@@ -162,13 +162,14 @@ def plot_rare_event():
     ax.plot(x, np.exp(normal_logpdf(x)), label="target p = N(0, 1)")
     ax.plot(x, np.exp(normal_logpdf(x, 4.0)), label="proposal q = N(4, 1)")
     tail = x > 4
-    ax.fill_between(x[tail], np.exp(normal_logpdf(x[tail])) * 2000, color="crimson", alpha=0.4,
-                    label="p in the event x > 4 (x 2000)")
+    ax.fill_between(x[tail], np.exp(normal_logpdf(x[tail])) * 2000, color="crimson", alpha=0.4, label="p in the event x > 4 (x 2000)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.set_label("Target density N(0, 1), proposal N(4, 1) and the rare region x > 4: the target puts only "
-                  "3.2e-5 of its mass there (shaded, magnified 2000 times), while half the proposal's samples "
-                  "land in it")
+    fig.set_label(
+        "Target density N(0, 1), proposal N(4, 1) and the rare region x > 4: the target puts only "
+        "3.2e-5 of its mass there (shaded, magnified 2000 times), while half the proposal's samples "
+        "land in it"
+    )
     return fig
 
 
@@ -188,6 +189,8 @@ if __name__ == "__main__":
         print(f"target N(0, 1), proposal N(0, {scale}^2): effective sample size {ess:7.1f} of 5000")
     x = rng.normal(0.0, 2.0, 100_000)
     est, w, log_z = self_normalized_importance_sampling(x, -2.0 * (x - 1.0) ** 2, normal_logpdf(x, 0.0, 2.0))
-    print(f"self-normalised, unnormalised target exp(-2 (x - 1)^2): mean {est:.4f} (exact 1), "
-          f"log Z {log_z:.4f} (exact {0.5 * np.log(np.pi / 2):.4f})")
+    print(
+        f"self-normalised, unnormalised target exp(-2 (x - 1)^2): mean {est:.4f} (exact 1), "
+        f"log Z {log_z:.4f} (exact {0.5 * np.log(np.pi / 2):.4f})"
+    )
     plot_rare_event()

@@ -11,19 +11,45 @@ by default. Empty attribute values are ignored (they hold no samples).
 """
 
 import numpy as np
-
-from snippets.decision_tree import _data, best_split
 from termbook.checks import assert_close
 
+from snippets.decision_tree import _data, best_split
+
 PLAY_TENNIS = {  # Quinlan (1986) / Mitchell (1997, table 3.2): 14 days, play tennis or not
-    "outlook": ["sunny", "sunny", "overcast", "rain", "rain", "rain", "overcast",
-                "sunny", "sunny", "rain", "sunny", "overcast", "overcast", "rain"],
-    "temperature": ["hot", "hot", "hot", "mild", "cool", "cool", "cool",
-                    "mild", "cool", "mild", "mild", "mild", "hot", "mild"],
-    "humidity": ["high", "high", "high", "high", "normal", "normal", "normal",
-                 "high", "normal", "normal", "normal", "high", "normal", "high"],
-    "wind": ["weak", "strong", "weak", "weak", "weak", "strong", "strong",
-             "weak", "weak", "weak", "strong", "strong", "weak", "strong"],
+    "outlook": [
+        "sunny",
+        "sunny",
+        "overcast",
+        "rain",
+        "rain",
+        "rain",
+        "overcast",
+        "sunny",
+        "sunny",
+        "rain",
+        "sunny",
+        "overcast",
+        "overcast",
+        "rain",
+    ],
+    "temperature": ["hot", "hot", "hot", "mild", "cool", "cool", "cool", "mild", "cool", "mild", "mild", "mild", "hot", "mild"],
+    "humidity": [
+        "high",
+        "high",
+        "high",
+        "high",
+        "normal",
+        "normal",
+        "normal",
+        "high",
+        "normal",
+        "normal",
+        "normal",
+        "high",
+        "normal",
+        "high",
+    ],
+    "wind": ["weak", "strong", "weak", "weak", "weak", "strong", "strong", "weak", "weak", "weak", "strong", "strong", "weak", "strong"],
     "play": ["no", "no", "yes", "yes", "yes", "no", "yes", "no", "yes", "yes", "yes", "yes", "yes", "no"],
 }
 
@@ -237,10 +263,12 @@ def plot_gains(names, gains, ratios):
     ax.set_xticks(x)
     ax.set_xticklabels(names)
     ax.legend(fontsize=8)
-    fig.set_label("Bar chart for the play-tennis data. By information gain the day identifier towers over "
-                  "every real attribute, nearly four times outlook's gain; by gain ratio its lead shrinks to "
-                  "about one and a half times. Among the real attributes outlook is best under both measures, "
-                  "then humidity, wind and temperature")
+    fig.set_label(
+        "Bar chart for the play-tennis data. By information gain the day identifier towers over "
+        "every real attribute, nearly four times outlook's gain; by gain ratio its lead shrinks to "
+        "about one and a half times. Among the real attributes outlook is best under both measures, "
+        "then humidity, wind and temperature"
+    )
     return fig
 
 
@@ -254,8 +282,10 @@ if __name__ == "__main__":
         names.append(name)
         gains.append(information_gain(a, y))
         ratios.append(gain_ratio(a, y))
-        print(f"{name:12s} IG {gains[-1]:.4f} bits  split info {split_information(a):.4f}  gain ratio {ratios[-1]:.4f}"
-              f"  mutual_info_score {mutual_info_nats(a, y):.4f} nats")
+        print(
+            f"{name:12s} IG {gains[-1]:.4f} bits  split info {split_information(a):.4f}  gain ratio {ratios[-1]:.4f}"
+            f"  mutual_info_score {mutual_info_nats(a, y):.4f} nats"
+        )
     sunny = d["outlook"] == "sunny"
     for name in ("humidity", "temperature", "wind"):
         print(f"within outlook = sunny: IG({name}) = {information_gain(d[name][sunny], y[sunny]):.4f}")

@@ -16,7 +16,6 @@ NaN in ``box_iou``; here a zero union gives IoU 0.
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
@@ -179,15 +178,25 @@ def generalized_box_iou_loss_backward(dout, cache):
     wa, ha = a[:, 2] - a[:, 0], a[:, 3] - a[:, 1]
     on_w, on_h = (iw > 0).astype(float), (ih > 0).astype(float)
     # d(inter), d(area_a), d(enclosing) with respect to (x1, y1, x2, y2) of the prediction.
-    d_inter = np.stack([
-        -ih * on_w * (a[:, 0] > b[:, 0]), -iw * on_h * (a[:, 1] > b[:, 1]),
-        ih * on_w * (a[:, 2] < b[:, 2]), iw * on_h * (a[:, 3] < b[:, 3]),
-    ], axis=1)
+    d_inter = np.stack(
+        [
+            -ih * on_w * (a[:, 0] > b[:, 0]),
+            -iw * on_h * (a[:, 1] > b[:, 1]),
+            ih * on_w * (a[:, 2] < b[:, 2]),
+            iw * on_h * (a[:, 3] < b[:, 3]),
+        ],
+        axis=1,
+    )
     d_area = np.stack([-ha, -wa, ha, wa], axis=1)
-    d_c = np.stack([
-        -ch * (a[:, 0] < b[:, 0]), -cw * (a[:, 1] < b[:, 1]),
-        ch * (a[:, 2] > b[:, 2]), cw * (a[:, 3] > b[:, 3]),
-    ], axis=1)
+    d_c = np.stack(
+        [
+            -ch * (a[:, 0] < b[:, 0]),
+            -cw * (a[:, 1] < b[:, 1]),
+            ch * (a[:, 2] > b[:, 2]),
+            cw * (a[:, 3] > b[:, 3]),
+        ],
+        axis=1,
+    )
     d_union = d_area - d_inter
     u, cc = (union + eps)[:, None], (c + eps)[:, None]
     d_iou = (d_inter * u - inter[:, None] * d_union) / u**2
@@ -301,8 +310,7 @@ def plot_iou_vs_shift(shifts, iou, giou):
 if __name__ == "__main__":
     np.set_printoptions(precision=4, suppress=True)
     gt = np.array([[10.0, 10.0, 50.0, 50.0]])
-    preds = np.array([[10, 10, 50, 50], [15, 15, 50, 50], [20, 20, 60, 60], [30, 10, 70, 50],
-                      [50, 10, 90, 50], [60, 60, 80, 80]], float)
+    preds = np.array([[10, 10, 50, 50], [15, 15, 50, 50], [20, 20, 60, 60], [30, 10, 70, 50], [50, 10, 90, 50], [60, 60, 80, 80]], float)
     print("ground truth (x1, y1, x2, y2):", gt[0])
     ious = box_iou(preds, gt)[:, 0]
     giou = 1 - generalized_box_iou_loss_forward(preds, np.repeat(gt, len(preds), axis=0))[0]
@@ -310,8 +318,7 @@ if __name__ == "__main__":
     inter = wh[:, 0] * wh[:, 1]
     union = box_area(preds) + box_area(gt) - inter
     for p, n, u, i, g in zip(preds, inter, union, ious, giou):
-        print(f"prediction {p}: I {n:6.0f}  U {u:6.0f}  IoU {i:.4f}  GIoU {g:+.4f}  "
-              f"{'match' if i >= 0.5 else 'miss'} at IoU >= 0.5")
+        print(f"prediction {p}: I {n:6.0f}  U {u:6.0f}  IoU {i:.4f}  GIoU {g:+.4f}  {'match' if i >= 0.5 else 'miss'} at IoU >= 0.5")
     print("box_iou(preds, gt) is the pairwise matrix of shape", box_iou(preds, gt).shape)
     shifts = np.linspace(0, 6, 61)
     b1 = np.array([[0.0, 0.0, 2.0, 2.0]])

@@ -12,9 +12,9 @@ Conventions follow ``torch.autograd.functional.jacobian(f, x)``, which returns s
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.softmax import softmax, softmax_jacobian
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
 def numerical_jacobian(f, x, h=1e-6):
@@ -174,8 +174,11 @@ def check_determinant_is_local_area_factor():
     # A small square of side s around (r, theta) maps to a region of area ~ |det J| s^2 = r s^2.
     u, s = np.array([1.5, 0.4]), 1e-3
     t = np.linspace(0, 1, 50, endpoint=False)
-    square = np.concatenate([np.stack([t, 0 * t], 1), np.stack([1 + 0 * t, t], 1),
-                             np.stack([1 - t, 1 + 0 * t], 1), np.stack([0 * t, 1 - t], 1)]) * s + u
+    square = (
+        np.concatenate([np.stack([t, 0 * t], 1), np.stack([1 + 0 * t, t], 1), np.stack([1 - t, 1 + 0 * t], 1), np.stack([0 * t, 1 - t], 1)])
+        * s
+        + u
+    )
     image = np.array([polar_to_cartesian(p) for p in square])
     assert_close(polygon_area(image) / s**2, abs(np.linalg.det(polar_jacobian(u))), rtol=1e-3, what="area ratio")
     assert_close(np.linalg.det(polar_jacobian(u)), 1.5, rtol=1e-12, what="det = r")
@@ -212,8 +215,12 @@ def plot_linearisation(u0=np.array([1.0, 0.6]), s=0.35):
         img = np.array([polar_to_cartesian(p) for p in line])
         ax2.plot(img[:, 0], img[:, 1], color="lightgray", lw=0.8)
     k = np.linspace(0, 1, 40)
-    square = np.concatenate([np.stack([k, 0 * k], 1), np.stack([1 + 0 * k, k], 1),
-                             np.stack([1 - k, 1 + 0 * k], 1), np.stack([0 * k, 1 - k], 1)]) * s - s / 2 + u0
+    square = (
+        np.concatenate([np.stack([k, 0 * k], 1), np.stack([1 + 0 * k, k], 1), np.stack([1 - k, 1 + 0 * k], 1), np.stack([0 * k, 1 - k], 1)])
+        * s
+        - s / 2
+        + u0
+    )
     exact = np.array([polar_to_cartesian(p) for p in square])
     J = polar_jacobian(u0)
     linear = polar_to_cartesian(u0) + (square - u0) @ J.T
@@ -228,9 +235,11 @@ def plot_linearisation(u0=np.array([1.0, 0.6]), s=0.35):
     ax2.set_ylabel("y = r sin theta")
     ax2.legend(fontsize=8, loc="upper right")
     ax2.set_title(f"output: area scaled by det J = r = {u0[0]:g}", fontsize=10)
-    fig.set_label("Left: a shaded square in polar coordinates (r, theta). Right: its image under the map to x, y "
-                  "is a curved patch of an annulus; the dashed parallelogram given by the Jacobian at the "
-                  "square's centre nearly coincides with it")
+    fig.set_label(
+        "Left: a shaded square in polar coordinates (r, theta). Right: its image under the map to x, y "
+        "is a curved patch of an annulus; the dashed parallelogram given by the Jacobian at the "
+        "square's centre nearly coincides with it"
+    )
     return fig
 
 
@@ -239,8 +248,10 @@ if __name__ == "__main__":
     u = np.array([1.5, 0.4])
     print("polar -> cartesian at (r, theta) = (1.5, 0.4): J =")
     print(polar_jacobian(u))
-    print(f"det J = {np.linalg.det(polar_jacobian(u)):.4f} (= r); finite differences agree to "
-          f"{np.max(np.abs(polar_jacobian(u) - numerical_jacobian(polar_to_cartesian, u))):.1e}")
+    print(
+        f"det J = {np.linalg.det(polar_jacobian(u)):.4f} (= r); finite differences agree to "
+        f"{np.max(np.abs(polar_jacobian(u) - numerical_jacobian(polar_to_cartesian, u))):.1e}"
+    )
     W, b = _layer(0, 4, 3)
     x = np.array([0.5, -1.0, 2.0])
     h, cache = dense_tanh_forward(x, W, b)

@@ -16,9 +16,9 @@ kernel)`` solves ``(K + alpha I) dual_coef = y`` with no intercept; and
 from math import comb
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.support_vector_machine import linear_kernel, rbf_kernel
-from termbook.checks import assert_close
 
 
 def polynomial_kernel(A, B, degree=3, gamma=1.0, coef0=1.0):
@@ -181,8 +181,7 @@ def check_rbf_kernel_is_an_infinite_polynomial_in_1d():
 def check_random_features_converge_to_rbf():
     X = np.random.default_rng(5).normal(size=(10, 2))
     K = rbf_kernel(X, X, 0.5)
-    errs = [np.abs(random_fourier_features(X, 0.5, m) @ random_fourier_features(X, 0.5, m).T - K).max()
-            for m in (10, 100, 10_000)]
+    errs = [np.abs(random_fourier_features(X, 0.5, m) @ random_fourier_features(X, 0.5, m).T - K).max() for m in (10, 100, 10_000)]
     assert errs[2] < errs[0] and errs[2] < 0.05  # error ~ 1/sqrt(m)
 
 
@@ -210,9 +209,11 @@ def plot_fits(x, y, fits):
         ax.plot(grid[:, 0], kernel_ridge_predict(kernel(grid, x), c), label=name)
     ax.set_ylim(-2, 2)
     ax.legend(loc="lower left", fontsize=8)
-    fig.set_label("Thirty noisy samples of sin(2x). Kernel ridge with a linear kernel fits a straight sloping line, "
-                  "a cubic polynomial kernel bends once or twice but misses the oscillation, and the RBF kernel "
-                  "follows the sine wave")
+    fig.set_label(
+        "Thirty noisy samples of sin(2x). Kernel ridge with a linear kernel fits a straight sloping line, "
+        "a cubic polynomial kernel bends once or twice but misses the oscillation, and the RBF kernel "
+        "follows the sine wave"
+    )
     return fig
 
 
@@ -227,9 +228,11 @@ if __name__ == "__main__":
     X, y = _wave()
     Xt, yt = _wave(seed=1, n=200)
     fits = []
-    for name, kernel in (("linear", linear_kernel),
-                         ("poly, degree 3", lambda A, B: polynomial_kernel(A, B, degree=3, gamma=1 / 3)),
-                         ("RBF, gamma = 1", lambda A, B: rbf_kernel(A, B, 1.0))):
+    for name, kernel in (
+        ("linear", linear_kernel),
+        ("poly, degree 3", lambda A, B: polynomial_kernel(A, B, degree=3, gamma=1 / 3)),
+        ("RBF, gamma = 1", lambda A, B: rbf_kernel(A, B, 1.0)),
+    ):
         c = kernel_ridge_fit(kernel(X, X), y, alpha=0.1)
         mse = np.mean((kernel_ridge_predict(kernel(Xt, X), c) - yt) ** 2)
         print(f"kernel ridge, alpha=0.1, {name:15s}: test MSE {mse:.4f}")

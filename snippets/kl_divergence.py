@@ -8,11 +8,11 @@ as log-probabilities: ``kl_div(input=log q, target=p)`` computes KL(p || q).
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.cross_entropy import cross_entropy_backward, cross_entropy_forward, cross_entropy_probs
 from snippets.entropy import entropy
 from snippets.softmax import log_softmax_backward, log_softmax_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = ["kl_divergence", "kl_div", "kl_div_forward", "kl_div_backward", "kl_normal"]
 
@@ -256,12 +256,12 @@ if __name__ == "__main__":
     p, q = np.array([0.8, 0.15, 0.05]), np.full(3, 1 / 3)
     print("p =", p, "  q = uniform")
     print(f"KL(p || q) = {kl_divergence(p, q):.4f} nats   KL(q || p) = {kl_divergence(q, p):.4f} nats  (asymmetric)")
-    print(f"H(p, q) = {cross_entropy_probs(p, q):.4f} = H(p) + KL(p || q) = "
-          f"{entropy(p):.4f} + {kl_divergence(p, q):.4f}")
+    print(f"H(p, q) = {cross_entropy_probs(p, q):.4f} = H(p) + KL(p || q) = {entropy(p):.4f} + {kl_divergence(p, q):.4f}")
     print(f"KL(p || p) = {kl_divergence(p, p):.4f}")
     print(f"PyTorch order: kl_div(input=log q, target=p) = {kl_div(np.log(q)[None], p[None]):.4f} = KL(p || q)")
-    print(f"KL(N(0, 1) || N(1, 2^2)) = {kl_normal(0.0, 1.0, 1.0, 2.0):.4f}"
-          f"   KL(N(1, 2^2) || N(0, 1)) = {kl_normal(1.0, 2.0, 0.0, 1.0):.4f}")
+    print(
+        f"KL(N(0, 1) || N(1, 2^2)) = {kl_normal(0.0, 1.0, 1.0, 2.0):.4f}   KL(N(1, 2^2) || N(0, 1)) = {kl_normal(1.0, 2.0, 0.0, 1.0):.4f}"
+    )
     x = np.linspace(-10.0, 10.0, 801)
     mix = 0.5 * _gaussian_on_grid(x, -3.0, 1.0) + 0.5 * _gaussian_on_grid(x, 3.0, 1.0)
     (mu_f, s_f), (mu_r, s_r) = _best_gaussian_fits(x, mix, np.linspace(-4, 4, 33), np.linspace(0.5, 4, 36))

@@ -13,10 +13,10 @@ term's when ``T`` changes.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.kl_divergence import kl_div
 from snippets.softmax import log_softmax, softmax, softmax_with_temperature
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
     "distillation_loss_forward",

@@ -18,9 +18,9 @@ every direction is a descent direction; a pair with ``s @ y <= 0`` would be skip
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.newtons_method import gradient_descent_backtracking, newton_minimize, rosen, rosen_der, rosen_hess
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
 def two_loop_recursion(g, s_list, y_list):
@@ -138,6 +138,7 @@ def lbfgs_minimize(f, grad, x0, m=10, tol=1e-8, max_iter=500):
             nonlocal evals
             evals += 1
             return fn(z)
+
         return wrapped
 
     fc, gc = counted(f), counted(grad)
@@ -204,8 +205,7 @@ def check_quadratic_terminates_in_d_steps_and_recovers_inverse_hessian():
         y_list.append(g_new - g)
         x, g = x_new, g_new
     assert np.linalg.norm(g) < 1e-10
-    assert_close(bfgs_inverse_hessian(s_list, y_list, 5), np.linalg.inv(A), rtol=1e-8, atol=1e-12,
-                 what="H_5 = A^-1")
+    assert_close(bfgs_inverse_hessian(s_list, y_list, 5), np.linalg.inv(A), rtol=1e-8, atol=1e-12, what="H_5 = A^-1")
 
 
 def check_rosenbrock_gradient_and_convergence():
@@ -268,9 +268,11 @@ def plot_convergence(histories):
     ax.set_xlim(0, 200)
     ax.legend(fontsize=8)
     ax.set_title("20-dimensional Rosenbrock function")
-    fig.set_label("Loss on a log scale against iteration on a 20-dimensional Rosenbrock function: gradient "
-                  "descent barely moves; L-BFGS with memory 1, 3 and 10 falls to about 1e-20, sooner with "
-                  "more memory; Newton's method with the full Hessian is fastest")
+    fig.set_label(
+        "Loss on a log scale against iteration on a 20-dimensional Rosenbrock function: gradient "
+        "descent barely moves; L-BFGS with memory 1, 3 and 10 falls to about 1e-20, sooner with "
+        "more memory; Newton's method with the full Hessian is fastest"
+    )
     return fig
 
 
@@ -278,14 +280,15 @@ if __name__ == "__main__":
     x0 = np.array([-1.2, 1.0])
     for m in (1, 5):
         path, evals = lbfgs_minimize(rosen, rosen_der, x0, m=m)
-        print(f"2-D Rosenbrock from (-1.2, 1), L-BFGS m={m}: {len(path) - 1} iterations, "
-              f"{evals} line-search evaluations, x = [{path[-1, 0]:.10f}, {path[-1, 1]:.10f}]")
+        print(
+            f"2-D Rosenbrock from (-1.2, 1), L-BFGS m={m}: {len(path) - 1} iterations, "
+            f"{evals} line-search evaluations, x = [{path[-1, 0]:.10f}, {path[-1, 1]:.10f}]"
+        )
     hist = convergence_histories()
     print("20-D Rosenbrock from (-1.2, -1, -1.2, -1, ...): iterations to f < 1e-10, and the final f")
     for name, fs in hist.items():
         hit = np.flatnonzero(fs < 1e-10)
         it = f"{hit[0]:4d}" if hit.size else "  --"
         print(f"  {name:22s} {it}   f = {fs[-1]:.2e}")
-    print("curvature model for D = 10^7 parameters: L-BFGS m=10 stores 2*10*D = 2e8 numbers,"
-          " a full Hessian D^2 = 1e14")
+    print("curvature model for D = 10^7 parameters: L-BFGS m=10 stores 2*10*D = 2e8 numbers, a full Hessian D^2 = 1e14")
     plot_convergence(hist)

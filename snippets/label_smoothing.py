@@ -8,12 +8,12 @@ Szegedy et al. (2016). Logits of shape (N, C), integer targets of shape (N,)
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.cross_entropy import cross_entropy, cross_entropy_backward, cross_entropy_forward, target_probabilities
 from snippets.entropy import entropy
 from snippets.kl_divergence import kl_divergence
 from snippets.softmax import log_softmax, softmax
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
     "smooth_labels",

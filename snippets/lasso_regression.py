@@ -14,11 +14,11 @@ down to ``eps * alpha_max`` (``eps=1e-3``).
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.cross_validation import k_fold_indices
 from snippets.regularization import lasso_ista, make_sparse_regression, soft_threshold
 from snippets.ridge_regression import loo_errors, ridge_fit
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
 def duality_gap(Xc, yc, w, alpha):
@@ -255,8 +255,9 @@ def check_gradient_away_from_zero_matches_numerical():
     assert np.min(np.abs(w)) > 1e-2
     dw, db = lasso_objective_backward(1.0, lasso_objective_forward(w, 0.3, X, y, 0.2)[1])
     assert_gradient_close(dw, numerical_gradient(lambda v: lasso_objective_forward(v, 0.3, X, y, 0.2)[0], w.copy()), tol=1e-7)
-    assert_gradient_close(np.array([db]), numerical_gradient(
-        lambda v: lasso_objective_forward(w, v[0], X, y, 0.2)[0], np.array([0.3])), tol=1e-7)
+    assert_gradient_close(
+        np.array([db]), numerical_gradient(lambda v: lasso_objective_forward(w, v[0], X, y, 0.2)[0], np.array([0.3])), tol=1e-7
+    )
 
 
 def check_extremes_duplicate_and_zero_columns():
@@ -291,10 +292,12 @@ def plot_lasso_path(alphas, W, cv_mse, best):
     ax2.axvline(best, color="k", linestyle="--", linewidth=0.8)
     ax2.set_xlabel("alpha (decreasing)")
     ax2.set_ylabel("5-fold CV MSE")
-    fig.set_label("Left: lasso coefficients as the penalty decreases from alpha_max. All start at exactly "
-                  "zero; the three true features enter first and grow large, the irrelevant ones enter late "
-                  "and stay small. Right: the cross-validated error drops steeply as the three true features "
-                  "enter, then flattens; the dashed line marks the chosen alpha")
+    fig.set_label(
+        "Left: lasso coefficients as the penalty decreases from alpha_max. All start at exactly "
+        "zero; the three true features enter first and grow large, the irrelevant ones enter late "
+        "and stay small. Right: the cross-validated error drops steeply as the three true features "
+        "enter, then flattens; the dashed line marks the chosen alpha"
+    )
     return fig
 
 
@@ -320,8 +323,10 @@ if __name__ == "__main__":
     print(f"5-fold CV picks alpha = {best:.4f}: w = {w}, {np.count_nonzero(w)} nonzero, {sweeps} sweeps")
     ridge_alphas = np.logspace(-3, 3, 61)
     ridge_best = ridge_alphas[np.argmin([np.mean(loo_errors(X, y, a) ** 2) for a in ridge_alphas])]
-    for name, (wm, bm) in (("lasso (CV alpha)", (w, b)), ("least squares", ridge_fit(X, y, 0.0)),
-                           (f"ridge (LOO alpha {ridge_best:.4f})", ridge_fit(X, y, ridge_best))):
-        print(f"{name:28s}: test MSE {np.mean((Xt @ wm + bm - yt) ** 2):.4f}, |w - w_true| = "
-              f"{np.linalg.norm(wm - w_true):.4f}")
+    for name, (wm, bm) in (
+        ("lasso (CV alpha)", (w, b)),
+        ("least squares", ridge_fit(X, y, 0.0)),
+        (f"ridge (LOO alpha {ridge_best:.4f})", ridge_fit(X, y, ridge_best)),
+    ):
+        print(f"{name:28s}: test MSE {np.mean((Xt @ wm + bm - yt) ** 2):.4f}, |w - w_true| = {np.linalg.norm(wm - w_true):.4f}")
     plot_lasso_path(alphas, W, cv, best)

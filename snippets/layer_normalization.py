@@ -7,9 +7,9 @@ the same thing in training and at inference and does not depend on the batch.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.batch_normalization import batch_norm_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
 def layer_norm_forward(x, gamma, beta, eps=1e-5):
@@ -94,7 +94,13 @@ def check_invariant_to_shifting_and_scaling_each_sample():
     x = rng.normal(size=(4, 8))
     gamma, beta = rng.normal(size=8), rng.normal(size=8)
     a, c = rng.uniform(0.5, 3.0, size=(4, 1)), rng.normal(size=(4, 1))
-    assert_close(layer_norm_forward(a * x + c, gamma, beta, eps=0.0)[0], layer_norm_forward(x, gamma, beta, eps=0.0)[0], rtol=1e-10, atol=1e-12, what="LN(a x + c)")
+    assert_close(
+        layer_norm_forward(a * x + c, gamma, beta, eps=0.0)[0],
+        layer_norm_forward(x, gamma, beta, eps=0.0)[0],
+        rtol=1e-10,
+        atol=1e-12,
+        what="LN(a x + c)",
+    )
 
 
 def check_independent_of_batch_unlike_batch_norm():

@@ -14,7 +14,6 @@ first step has learning rate 0), ``get_linear_schedule_with_warmup`` and
 import math
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
@@ -205,7 +204,7 @@ def check_noam_peak_and_shape():
     lrs = np.array([noam_lr(s, d, w) for s in range(1, 20001)])
     assert int(np.argmax(lrs)) + 1 == w
     assert_close(lrs.max(), (d * w) ** -0.5, rtol=1e-12, what="peak")
-    assert_close(lrs[: w], np.arange(1, w + 1) * d**-0.5 * w**-1.5, rtol=1e-12, what="linear part")
+    assert_close(lrs[:w], np.arange(1, w + 1) * d**-0.5 * w**-1.5, rtol=1e-12, what="linear part")
     assert_close(lrs[w - 1 :], d**-0.5 / np.sqrt(np.arange(w, 20001)), rtol=1e-12, what="1/sqrt part")
 
 
@@ -268,10 +267,12 @@ def plot_schedules_and_runs():
     ax2.set_ylabel("|x| (distance to the minimum)")
     ax2.set_title("GD on x^4/4 + x^2/2 from x = 2.5, peak lr 1.5", fontsize=10)
     ax2.legend(fontsize=8)
-    fig.set_label("Left: learning rate against step for three schedules, each rising linearly for 100 "
-                  "steps and then decaying. Right: distance to the minimum on a log scale; without "
-                  "warm-up or with 5 warm-up steps it shoots up and diverges within a few steps, with 20 "
-                  "or 50 steps it falls quickly to 1e-12, and a small constant learning rate falls slowly")
+    fig.set_label(
+        "Left: learning rate against step for three schedules, each rising linearly for 100 "
+        "steps and then decaying. Right: distance to the minimum on a log scale; without "
+        "warm-up or with 5 warm-up steps it shoots up and diverges within a few steps, with 20 "
+        "or 50 steps it falls quickly to 1e-12, and a small constant learning rate falls slowly"
+    )
     return fig
 
 

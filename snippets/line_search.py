@@ -16,9 +16,9 @@ zoom phase interpolates quadratically where SciPy uses cubic interpolation.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.newtons_method import rosen, rosen_der
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
 def backtracking(f, x, p, g, alpha0=1.0, rho=0.5, c1=1e-4, max_iter=60):
@@ -277,11 +277,13 @@ def plot_line_search(x, p, g, tried, alpha_wolfe):
     ax2.plot(path[:, 0], path[:, 1], "o-", color="crimson", markersize=3)
     ax2.set_aspect("equal")
     ax2.set_title("steepest descent with exact line search: right-angle zig-zag", fontsize=9)
-    fig.set_label("Left: the loss along a search direction, dipping to a minimum near alpha = 0.18 and rising "
-                  "again; the Armijo line rules out long steps, the curvature condition rules out very short "
-                  "ones, leaving a shaded band of acceptable steps; backtracking tries 1 and 1/2 (too long) and "
-                  "accepts 1/4. Right: on an elongated quadratic, steepest descent with exact line searches "
-                  "zig-zags with every step at a right angle to the previous one")
+    fig.set_label(
+        "Left: the loss along a search direction, dipping to a minimum near alpha = 0.18 and rising "
+        "again; the Armijo line rules out long steps, the curvature condition rules out very short "
+        "ones, leaving a shaded band of acceptable steps; backtracking tries 1 and 1/2 (too long) and "
+        "accepts 1/4. Right: on an elongated quadratic, steepest descent with exact line searches "
+        "zig-zags with every step at a right angle to the previous one"
+    )
     return fig
 
 

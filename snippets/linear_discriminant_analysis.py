@@ -19,10 +19,10 @@ arbitrary, here fixed so the largest-magnitude entry of each is positive.
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.activation_function import softmax
 from snippets.principal_component_analysis import pca_fit, pca_transform
-from termbook.checks import assert_close
 
 
 def lda_fit(X, y, num_classes, shrinkage=None):
@@ -65,8 +65,7 @@ def _solve(cov, B):
     try:
         L = np.linalg.cholesky(cov)
     except np.linalg.LinAlgError:
-        raise ValueError("within-class covariance is singular (collinear features or D >= N); "
-                         "use shrinkage") from None
+        raise ValueError("within-class covariance is singular (collinear features or D >= N); use shrinkage") from None
     return np.linalg.solve(L.T, np.linalg.solve(L, B))
 
 
@@ -250,15 +249,19 @@ def plot_projections(Z_pca, Z_lda, y):
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(8.8, 3.8))
-    for ax, Z, title in ((axes[0], Z_pca, "PCA: directions of largest variance"),
-                         (axes[1], Z_lda, "LDA: directions that separate classes")):
+    for ax, Z, title in (
+        (axes[0], Z_pca, "PCA: directions of largest variance"),
+        (axes[1], Z_lda, "LDA: directions that separate classes"),
+    ):
         for k, c in enumerate(("tab:blue", "tab:orange", "tab:green")):
             ax.scatter(Z[y == k, 0], Z[y == k, 1], s=10, color=c, label=f"class {k}")
         ax.set_title(title, fontsize=10)
     axes[0].legend(fontsize=8)
-    fig.set_label("Three classes in four dimensions, projected to two. PCA's plane is dominated by a long "
-                  "direction of spread that has nothing to do with the classes, and the three classes overlap "
-                  "almost completely. LDA's plane shows three distinct groups that overlap only at their edges")
+    fig.set_label(
+        "Three classes in four dimensions, projected to two. PCA's plane is dominated by a long "
+        "direction of spread that has nothing to do with the classes, and the three classes overlap "
+        "almost completely. LDA's plane shows three distinct groups that overlap only at their edges"
+    )
     return fig
 
 
@@ -280,6 +283,5 @@ if __name__ == "__main__":
     Z_lda = X @ W[:, :2]
     Z_pca = pca_transform(X, X.mean(axis=0), comps)
     for name, Z in (("LDA", Z_lda), ("PCA", Z_pca)):
-        print(f"Fisher ratio of the first {name} direction: "
-              f"{fisher_ratio((W[:, 0] if name == 'LDA' else comps[0]), X, y, 3):.4f}")
+        print(f"Fisher ratio of the first {name} direction: {fisher_ratio((W[:, 0] if name == 'LDA' else comps[0]), X, y, 3):.4f}")
     plot_projections(Z_pca, Z_lda, y)

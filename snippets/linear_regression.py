@@ -9,7 +9,6 @@ mean over samples, no factor 1/2). The minimiser solves the normal equations
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
@@ -267,4 +266,4 @@ if __name__ == "__main__":
     print("MSE at steps 0, 1, 2, 5, 199:", losses[[0, 1, 2, 5, 199]])
     r = y - predict(X, w, b)
     print("A^T residual (orthogonality):", design_matrix(X).T @ r)
-    print(f"training MSE {np.mean(r ** 2):.4f}; expected (N - 3) / N * 0.25 = {37 / 40 * 0.25:.4f}")
+    print(f"training MSE {np.mean(r**2):.4f}; expected (N - 3) / N * 0.25 = {37 / 40 * 0.25:.4f}")

@@ -12,9 +12,9 @@ scikit-learn's ``LogisticRegression`` minimises ``C * sum(loss) + ||w||^2 / 2``
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.activation_function import sigmoid
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
 def predict_proba(X, w, b):
@@ -195,7 +195,7 @@ def check_loss_is_convex():
     # ... so the loss lies below every chord.
     for _ in range(20):
         t1, t2, lam = rng.normal(size=3) * 3, rng.normal(size=3) * 3, rng.random()
-        f = lambda th: log_loss_forward(X, y, th[:2], th[2])[0]  # noqa: E731
+        f = lambda th: log_loss_forward(X, y, th[:2], th[2])[0]
         assert f(lam * t1 + (1 - lam) * t2) <= lam * f(t1) + (1 - lam) * f(t2) + 1e-12
 
 

@@ -7,10 +7,10 @@ written as functions of the margin ``m = y * f(x)`` with labels ``y`` in {-1, +1
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.cross_entropy import binary_cross_entropy_with_logits
 from snippets.mean_squared_error import mse_loss
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
     "l1_loss",

@@ -13,7 +13,6 @@ gradients. After training the update can be merged, ``W <- W + scaling * B A`` (
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 __all__ = ["lora_scaling", "init_lora", "lora_forward", "lora_backward", "merge_lora", "lora_param_counts", "train_lora"]
@@ -253,10 +252,14 @@ if __name__ == "__main__":
     print(f"one 4096 x 4096 linear layer: {full:,} frozen parameters; LoRA r = 8 trains {lora:,} ({lora / full:.2%})")
     rng = np.random.default_rng(2)
     W0, b0, delta, X, Y = _task(rng)
-    print("task: a frozen 16 x 16 layer must learn a rank-2 update; singular values of the update:",
-          np.linalg.svd(delta, compute_uv=False)[:4])
+    print(
+        "task: a frozen 16 x 16 layer must learn a rank-2 update; singular values of the update:",
+        np.linalg.svd(delta, compute_uv=False)[:4],
+    )
     for r, alpha in [(1, 2), (2, 4), (4, 8)]:
         A, B, losses = train_lora(X, Y, W0, b0, r=r, lora_alpha=alpha, rng=rng, lr=0.2, steps=1500)
         merged = merge_lora(W0, A, B, lora_scaling(alpha, r))
-        print(f"r = {r}, lora_alpha = {alpha} (scaling {lora_scaling(alpha, r):.0f}), {lora_param_counts(16, 16, r)[1]:>3} trainable: "
-              f"loss {losses[0]:.4f} -> {losses[-1]:.6f}, |W_merged - W_target| = {np.linalg.norm(merged - W0 - delta):.4f}")
+        print(
+            f"r = {r}, lora_alpha = {alpha} (scaling {lora_scaling(alpha, r):.0f}), {lora_param_counts(16, 16, r)[1]:>3} trainable: "
+            f"loss {losses[0]:.4f} -> {losses[-1]:.6f}, |W_merged - W_target| = {np.linalg.norm(merged - W0 - delta):.4f}"
+        )

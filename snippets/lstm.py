@@ -11,10 +11,10 @@ the single ``b`` of shape (4H,) here.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.activation_function import sigmoid, tanh
 from snippets.recurrent_neural_network import init_rnn_params, rnn_backward, rnn_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
 def lstm_step_forward(x_t, h_prev, c_prev, W_x, W_h, b):
@@ -67,11 +67,16 @@ def lstm_step_backward(dh, dc, cache):
     db : ndarray of shape (4H,)
     """
     x_t, h_prev, c_prev, W_x, W_h, i, f, g, o, tc = cache
-    dc = dc + dh * o * (1.0 - tc ** 2)
-    da = np.concatenate([dc * g * i * (1.0 - i),          # input gate
-                         dc * c_prev * f * (1.0 - f),     # forget gate
-                         dc * i * (1.0 - g ** 2),         # cell candidate
-                         dh * tc * o * (1.0 - o)], axis=1)  # output gate
+    dc = dc + dh * o * (1.0 - tc**2)
+    da = np.concatenate(
+        [
+            dc * g * i * (1.0 - i),  # input gate
+            dc * c_prev * f * (1.0 - f),  # forget gate
+            dc * i * (1.0 - g**2),  # cell candidate
+            dh * tc * o * (1.0 - o),
+        ],
+        axis=1,
+    )  # output gate
     return da @ W_x.T, da @ W_h.T, dc * f, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
@@ -168,7 +173,7 @@ def init_lstm_params(D, H, rng, forget_bias=1.0):
     k = 1.0 / np.sqrt(H)
     W_x, W_h = rng.uniform(-k, k, size=(D, 4 * H)), rng.uniform(-k, k, size=(H, 4 * H))
     b = rng.uniform(-k, k, size=4 * H) + rng.uniform(-k, k, size=4 * H)
-    b[H:2 * H] += forget_bias
+    b[H : 2 * H] += forget_bias
     return W_x, W_h, b
 
 
@@ -177,8 +182,7 @@ def init_lstm_params(D, H, rng, forget_bias=1.0):
 
 def _problem(seed, N=2, T=4, D=3, H=3):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H)),
-            *init_lstm_params(D, H, rng))
+    return (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), rng.normal(size=(N, H)), *init_lstm_params(D, H, rng))
 
 
 def check_matches_the_equations_with_pytorch_gate_order():
@@ -186,7 +190,7 @@ def check_matches_the_equations_with_pytorch_gate_order():
     H = 3
     a = x[:, 0] @ W_x + h0 @ W_h + b
     s = lambda z: 1 / (1 + np.exp(-z))
-    i, f, g, o = s(a[:, :H]), s(a[:, H:2 * H]), np.tanh(a[:, 2 * H:3 * H]), s(a[:, 3 * H:])
+    i, f, g, o = s(a[:, :H]), s(a[:, H : 2 * H]), np.tanh(a[:, 2 * H : 3 * H]), s(a[:, 3 * H :])
     h, cache = lstm_forward(x, h0, c0, W_x, W_h, b)
     assert_close(cache["c"][:, 0], f * c0 + i * g, rtol=1e-12, what="c_1")
     assert_close(h[:, 0], o * np.tanh(f * c0 + i * g), rtol=1e-12, what="h_1")

@@ -8,10 +8,16 @@ distributions are row vectors updated as ``pi_{t+1} = pi_t @ P``; this is the la
 """
 
 import numpy as np
-
 from termbook.checks import assert_close
 
-__all__ = ["validate_transition_matrix", "distribution_after", "stationary_distribution", "simulate", "second_eigenvalue_modulus", "pagerank"]
+__all__ = [
+    "validate_transition_matrix",
+    "distribution_after",
+    "stationary_distribution",
+    "simulate",
+    "second_eigenvalue_modulus",
+    "pagerank",
+]
 
 
 def validate_transition_matrix(P, atol=1e-12):
@@ -256,9 +262,11 @@ def plot_convergence(P, starts, n_steps=15):
     axes[0].set_ylabel("P(X_n = state)")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    fig.set_label("Probability of each weather state after n steps of the Markov chain, starting from a sunny "
-                  "day (left) and a rainy day (right): both converge within about ten steps to the same "
-                  "stationary distribution (dotted lines)")
+    fig.set_label(
+        "Probability of each weather state after n steps of the Markov chain, starting from a sunny "
+        "day (left) and a rainy day (right): both converge within about ten steps to the same "
+        "stationary distribution (dotted lines)"
+    )
     return fig
 
 
@@ -267,8 +275,7 @@ if __name__ == "__main__":
     print("transition matrix (rows: today sunny, cloudy, rainy):\n", WEATHER)
     sunny, rainy = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
     for n in (1, 2, 5, 10):
-        print(f"after {n:>2} steps: from sunny {distribution_after(WEATHER, sunny, n)}, "
-              f"from rainy {distribution_after(WEATHER, rainy, n)}")
+        print(f"after {n:>2} steps: from sunny {distribution_after(WEATHER, sunny, n)}, from rainy {distribution_after(WEATHER, rainy, n)}")
     pi = stationary_distribution(WEATHER)
     print("stationary distribution", pi, " second eigenvalue modulus", round(second_eigenvalue_modulus(WEATHER), 4))
     path = simulate(WEATHER, 0, 100_000, np.random.default_rng(0))

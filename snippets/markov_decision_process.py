@@ -15,7 +15,7 @@ import itertools
 
 import numpy as np
 
-from snippets.reinforcement_learning import DOWN, RIGHT, frozen_lake, random_walk, run_episode, returns_to_go
+from snippets.reinforcement_learning import DOWN, RIGHT, frozen_lake, random_walk, returns_to_go, run_episode
 
 
 def policy_dynamics(mdp, policy):
@@ -211,8 +211,10 @@ if __name__ == "__main__":
     route[[8, 13, 14]] = RIGHT
     for name, pi in (("uniform random policy", uniform), ("fixed route", np.eye(4)[route])):
         P_pi, _ = policy_dynamics(mdp, pi)
-        print(f"{name}: P(goal within 100 steps) = {np.linalg.matrix_power(P_pi, 100)[0, 15]:.4f};"
-              f" V(start), gamma = 0.9: {evaluate_policy(mdp, pi, gamma)[0]:.4f}")
+        print(
+            f"{name}: P(goal within 100 steps) = {np.linalg.matrix_power(P_pi, 100)[0, 15]:.4f};"
+            f" V(start), gamma = 0.9: {evaluate_policy(mdp, pi, gamma)[0]:.4f}"
+        )
     print("V of the uniform random policy on the 4x4 grid (gamma = 0.9):")
     print(evaluate_policy(mdp, uniform, gamma).reshape(4, 4))
 

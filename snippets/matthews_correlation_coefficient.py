@@ -17,10 +17,10 @@ of a few million, ``s^2 * s^2``-sized intermediate values overflow int64.
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.confusion_matrix import binary_counts, confusion_matrix
 from snippets.f1_score import f1_score
-from termbook.checks import assert_close
 
 __all__ = ["matthews_corrcoef", "mcc_from_confusion", "mcc_binary"]
 

@@ -8,9 +8,9 @@ regression with a Gaussian prior on the weights, which is ridge regression:
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.bayes_theorem import beta_logpdf
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
     "beta_bernoulli_map",
@@ -236,21 +236,24 @@ def plot_prior_likelihood_posterior(k=3, n=3, a=2.0, b=2.0):
     ax.set_xlabel("probability of heads")
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
-    fig.set_label("Prior, likelihood and posterior for a coin that came up heads 3 times in 3 tosses: the "
-                  "likelihood peaks at 1 (the MLE), the Beta(2, 2) prior pulls the posterior's peak (the MAP "
-                  "estimate) back to 0.8")
+    fig.set_label(
+        "Prior, likelihood and posterior for a coin that came up heads 3 times in 3 tosses: the "
+        "likelihood peaks at 1 (the MLE), the Beta(2, 2) prior pulls the posterior's peak (the MAP "
+        "estimate) back to 0.8"
+    )
     return fig
 
 
 if __name__ == "__main__":
     np.set_printoptions(precision=4, suppress=True)
     k, n = 3, 3
-    print(f"coin, {k} heads in {n}: MLE {k / n:.4f}; MAP with Beta(2, 2) prior {beta_bernoulli_map(k, n, 2, 2):.4f}; "
-          f"posterior mean {(k + 2) / (n + 4):.4f}")
+    print(
+        f"coin, {k} heads in {n}: MLE {k / n:.4f}; MAP with Beta(2, 2) prior {beta_bernoulli_map(k, n, 2, 2):.4f}; "
+        f"posterior mean {(k + 2) / (n + 4):.4f}"
+    )
     x = np.random.default_rng(0).normal(3.0, 1.0, size=5)
     mu_map, post_var = gaussian_mean_map(x, 1.0, 0.0, 1.0)
-    print(f"Gaussian mean, 5 points, sample mean {x.mean():.4f}; prior N(0, 1) -> MAP {mu_map:.4f} "
-          f"(posterior sd {np.sqrt(post_var):.4f})")
+    print(f"Gaussian mean, 5 points, sample mean {x.mean():.4f}; prior N(0, 1) -> MAP {mu_map:.4f} (posterior sd {np.sqrt(post_var):.4f})")
     rng = np.random.default_rng(1)
     X = rng.normal(size=(20, 3))
     y = X @ np.array([1.0, -2.0, 0.5]) + 0.5 * rng.normal(size=20)

@@ -11,7 +11,6 @@ is ``torch.nn.GaussianNLLLoss(full=True, reduction="mean")`` except that it is p
 import math
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
@@ -263,8 +262,10 @@ def plot_log_likelihoods():
     ax.set_ylabel("log-likelihood minus its maximum")
     ax.legend()
     fig.tight_layout()
-    fig.set_label("Bernoulli log-likelihood against p for 7 ones in 10 and 70 ones in 100: both peak at the "
-                  "MLE 0.7, and the curve for 100 observations is ten times more sharply curved")
+    fig.set_label(
+        "Bernoulli log-likelihood against p for 7 ones in 10 and 70 ones in 100: both peak at the "
+        "MLE 0.7, and the curve for 100 observations is ten times more sharply curved"
+    )
     return fig
 
 
@@ -275,9 +276,10 @@ if __name__ == "__main__":
     print("log-likelihood at p = 0.5, 0.7, 0.9:", bernoulli_log_likelihood(np.array([0.5, 0.7, 0.9]), x))
     data = np.random.default_rng(0).normal(2.0, 1.5, size=20)
     mu, sigma = gaussian_mle(data)
-    print(f"20 draws from N(2, 1.5^2): mu_hat = {mu:.4f}, sigma_hat (ddof=0) = {sigma:.4f}, "
-          f"ddof=1 std = {np.std(data, ddof=1):.4f}")
+    print(f"20 draws from N(2, 1.5^2): mu_hat = {mu:.4f}, sigma_hat (ddof=0) = {sigma:.4f}, ddof=1 std = {np.std(data, ddof=1):.4f}")
     params, history = fit_gaussian_by_gradient_descent(data)
-    print(f"gradient descent on the NLL: mu = {params[0]:.4f}, sigma = {np.exp(params[1]):.4f} "
-          f"after {history.size} steps; NLL {history[0]:.4f} -> {history[-1]:.4f}")
+    print(
+        f"gradient descent on the NLL: mu = {params[0]:.4f}, sigma = {np.exp(params[1]):.4f} "
+        f"after {history.size} steps; NLL {history[0]:.4f} -> {history[-1]:.4f}"
+    )
     plot_log_likelihoods()

@@ -14,9 +14,9 @@ Two conventions, same number for a single output:
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.mean_squared_error import mse_loss, rmse
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = ["mean_absolute_error", "l1_forward", "l1_backward", "weighted_median"]
 
@@ -217,8 +217,10 @@ if __name__ == "__main__":
     print("dMAE/dpred = sign(pred - y) / N:", l1_backward(1.0, cache))
     p_out = p.copy()
     p_out[3] = 17.0  # off by 10 instead of 1
-    print(f"one prediction off by 10 instead of 1: MAE = {mean_absolute_error(y, p_out):.4f} "
-          f"(x{mean_absolute_error(y, p_out) / mean_absolute_error(y, p):.1f}), "
-          f"MSE x{mse_loss(p_out, y) / mse_loss(p, y):.0f}")
+    print(
+        f"one prediction off by 10 instead of 1: MAE = {mean_absolute_error(y, p_out):.4f} "
+        f"(x{mean_absolute_error(y, p_out) / mean_absolute_error(y, p):.1f}), "
+        f"MSE x{mse_loss(p_out, y) / mse_loss(p, y):.0f}"
+    )
     yc = np.array([1.0, 2.0, 3.0, 4.0, 100.0])
     print(f"best constant for y = {yc}: c = median = {weighted_median(yc):.1f}, MAE = {np.abs(yc - 3.0).mean():.1f}")

@@ -7,7 +7,6 @@ the other way round; the value is the same because the loss is symmetric.
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = ["mse_loss", "mse_forward", "mse_backward", "rmse", "gaussian_nll"]
@@ -183,6 +182,8 @@ if __name__ == "__main__":
     print("dMSE/dpred = 2 (pred - y) / N:", mse_backward(1.0, cache))
     y_out = y_pred.copy()
     y_out[3] = 17.0
-    print(f"one prediction off by 10 instead of 1: MSE = {mse_loss(y_out, y_true):.4f}  (x{mse_loss(y_out, y_true) / mse_loss(y_pred, y_true):.0f})")
+    print(
+        f"one prediction off by 10 instead of 1: MSE = {mse_loss(y_out, y_true):.4f}  (x{mse_loss(y_out, y_true) / mse_loss(y_pred, y_true):.0f})"
+    )
     y = np.array([1.0, 2.0, 3.0, 4.0, 100.0])
     print(f"best constant for y = {y}: c = mean = {y.mean():.1f}, MSE = {mse_loss(np.full(5, y.mean()), y):.1f} = var(y)")

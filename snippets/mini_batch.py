@@ -57,7 +57,7 @@ def minibatch_indices(n, batch_size, rng=None, shuffle=True, drop_last=False):
     """
     order = rng.permutation(n) if shuffle else np.arange(n)
     stop = num_batches(n, batch_size, drop_last) * batch_size
-    return [order[i:min(i + batch_size, n)] for i in range(0, stop, batch_size)]
+    return [order[i : min(i + batch_size, n)] for i in range(0, stop, batch_size)]
 
 
 def minibatch_gradient(per_example_grads, idx):

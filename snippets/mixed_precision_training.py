@@ -277,23 +277,33 @@ def plot_loss_scale(scales, skipped):
 
 if __name__ == "__main__":
     f = np.finfo(np.float16)
-    print(f"float16: max {float(f.max):g}, smallest normal {float(f.tiny):.3g}, smallest subnormal"
-          f" {float(f.smallest_subnormal):.3g}, eps {float(f.eps):.3g}")
+    print(
+        f"float16: max {float(f.max):g}, smallest normal {float(f.tiny):.3g}, smallest subnormal"
+        f" {float(f.smallest_subnormal):.3g}, eps {float(f.eps):.3g}"
+    )
     bf16_max = (2 - 2.0**-7) * 2.0**127
-    print(f"bfloat16: max {bf16_max:.4g}, eps {2.0**-7:g}; float32: max {float(np.finfo(np.float32).max):.4g},"
-          f" eps {float(np.finfo(np.float32).eps):.3g}")
+    print(
+        f"bfloat16: max {bf16_max:.4g}, eps {2.0**-7:g}; float32: max {float(np.finfo(np.float32).max):.4g},"
+        f" eps {float(np.finfo(np.float32).eps):.3g}"
+    )
     g = np.array([1e-8, 3e-6, 2e-3, 0.5])
     print("gradient           ", g)
     print("in float16         ", scale_and_cast_gradient(g, 1.0)[0].astype(float))
     s16, _ = scale_and_cast_gradient(g, INIT_SCALE)
     print("scaled by 2^16, fp16", s16.astype(float))
     print("unscaled in fp32   ", unscale(s16, INIT_SCALE).astype(float))
-    print(f"1000 updates of 1e-4 to w = 1: float16 weight {sgd_updates(1.0, 1e-4, 1000, False):.4f},"
-          f" float32 master {sgd_updates(1.0, 1e-4, 1000, True):.4f}")
+    print(
+        f"1000 updates of 1e-4 to w = 1: float16 weight {sgd_updates(1.0, 1e-4, 1000, False):.4f},"
+        f" float32 master {sgd_updates(1.0, 1e-4, 1000, True):.4f}"
+    )
     x = np.full(10000, 0.01, dtype=np.float16)
-    print(f"sum of 10000 x 0.01: float16 accumulator {float(np.cumsum(x, dtype=np.float16)[-1]):g},"
-          f" float32 accumulator {float(np.cumsum(x, dtype=np.float32)[-1]):.2f}")
+    print(
+        f"sum of 10000 x 0.01: float16 accumulator {float(np.cumsum(x, dtype=np.float16)[-1]):g},"
+        f" float32 accumulator {float(np.cumsum(x, dtype=np.float32)[-1]):.2f}"
+    )
     scales, skipped = simulate_loss_scale(grad_max_schedule(), growth_interval=200)
-    print(f"dynamic loss scale (growth_interval=200), 3000 steps: {int(skipped.sum())} skipped,"
-          f" first scale {scales[0]:g} -> after step 1 {scales[1]:g}, final {scales[-1]:g}")
+    print(
+        f"dynamic loss scale (growth_interval=200), 3000 steps: {int(skipped.sum())} skipped,"
+        f" first scale {scales[0]:g} -> after step 1 {scales[1]:g}, final {scales[-1]:g}"
+    )
     plot_loss_scale(scales, skipped)

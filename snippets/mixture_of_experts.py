@@ -15,9 +15,9 @@ the kept gates and the experts, not through which experts were chosen.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.softmax import softmax
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
     "top_k_gates",
@@ -76,8 +76,10 @@ def init_moe(D, H, E, rng):
     """
     return {
         "W_g": rng.normal(0, 1 / np.sqrt(D), size=(D, E)),
-        "W1": rng.normal(0, np.sqrt(2 / D), size=(E, D, H)), "b1": np.zeros((E, H)),
-        "W2": rng.normal(0, np.sqrt(1 / H), size=(E, H, D)), "b2": np.zeros((E, D)),
+        "W1": rng.normal(0, np.sqrt(2 / D), size=(E, D, H)),
+        "b1": np.zeros((E, H)),
+        "W2": rng.normal(0, np.sqrt(1 / H), size=(E, H, D)),
+        "b2": np.zeros((E, D)),
     }
 
 
@@ -131,7 +133,7 @@ def moe_backward(dy, cache):
     grads : dict
         ``x`` (N, D) and every parameter, same shapes as ``params``.
     """
-    p, x, gates, topk = cache["params"], cache["x"], cache["gates"], cache["topk"]
+    p, x, gates = cache["params"], cache["x"], cache["gates"]
     grads = {name: np.zeros_like(v) for name, v in p.items()}
     dx = np.zeros_like(x, dtype=np.float64)
     dgates = np.zeros_like(gates)
@@ -207,8 +209,10 @@ def moe_param_counts(D, H, E, k):
 def _dense_mixture(params, x):
     """Every expert on every token, mixed by the full softmax of the router."""
     g = softmax(x @ params["W_g"], axis=-1)
-    outs = np.stack([np.maximum(x @ params["W1"][e] + params["b1"][e], 0) @ params["W2"][e] + params["b2"][e]
-                     for e in range(params["W1"].shape[0])], axis=1)
+    outs = np.stack(
+        [np.maximum(x @ params["W1"][e] + params["b1"][e], 0) @ params["W2"][e] + params["b2"][e] for e in range(params["W1"].shape[0])],
+        axis=1,
+    )
     return np.sum(g[:, :, None] * outs, axis=1)
 
 

@@ -11,7 +11,6 @@ reductions, antithetic and control variates, are included. All randomness comes 
 import math
 
 import numpy as np
-
 from termbook.checks import assert_close
 
 __all__ = ["mc_mean", "estimate_pi", "mc_integrate_cube", "antithetic_mean", "control_variate_mean"]
@@ -204,9 +203,11 @@ def plot_running_estimate(rng):
     ax.set_xlabel("number of samples")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.set_label("Running Monte Carlo estimate of pi against the number of samples on a log axis: it wanders "
-                  "widely at first and settles inside a band around pi that narrows like one over the square "
-                  "root of the number of samples")
+    fig.set_label(
+        "Running Monte Carlo estimate of pi against the number of samples on a log axis: it wanders "
+        "widely at first and settles inside a band around pi that narrows like one over the square "
+        "root of the number of samples"
+    )
     return fig
 
 
@@ -222,6 +223,8 @@ if __name__ == "__main__":
     u = rng.random(20_000)
     cv = control_variate_mean(np.exp(u), u, 0.5)
     print(f"E[e^U] = e - 1 = {math.e - 1:.5f} with 20000 evaluations:")
-    print(f"  plain {plain[0]:.5f} (SE {plain[1]:.5f}), antithetic {anti[0]:.5f} (SE {anti[1]:.5f}), "
-          f"control variate {cv[0]:.5f} (SE {cv[1]:.5f})")
+    print(
+        f"  plain {plain[0]:.5f} (SE {plain[1]:.5f}), antithetic {anti[0]:.5f} (SE {anti[1]:.5f}), "
+        f"control variate {cv[0]:.5f} (SE {cv[1]:.5f})"
+    )
     plot_running_estimate(np.random.default_rng(1))

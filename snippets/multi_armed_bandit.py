@@ -231,10 +231,12 @@ def plot_regret(curves, c_lower):
     ax.set_ylabel("cumulative regret (mean of 200 runs)")
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
-    fig.set_label("Cumulative regret on five Bernoulli arms over 3000 pulls: greedy grows linearly to about 270 "
-                  "and epsilon-greedy (0.1) to about 110; UCB1 rises fastest at first but bends over "
-                  "and ends near 113; Thompson sampling stays lowest, near 22, below the dashed curve c ln t of "
-                  "the asymptotic Lai-Robbins bound.")
+    fig.set_label(
+        "Cumulative regret on five Bernoulli arms over 3000 pulls: greedy grows linearly to about 270 "
+        "and epsilon-greedy (0.1) to about 110; UCB1 rises fastest at first but bends over "
+        "and ends near 113; Thompson sampling stays lowest, near 22, below the dashed curve c ln t of "
+        "the asymptotic Lai-Robbins bound."
+    )
     return fig
 
 
@@ -249,8 +251,7 @@ if __name__ == "__main__":
     print(f"UCB1 upper bound (Auer et al.) at T = {T}: {ucb1_upper_bound(MU, T):.1f}")
     curves = {}
     print(f"mean cumulative regret over {R} runs after 500, 1000, 2000, 3000 pulls; share of pulls on the best arm:")
-    for name, algorithm in (("greedy", "greedy"), ("epsilon-greedy 0.1", "epsilon"), ("UCB1", "ucb1"),
-                            ("Thompson sampling", "thompson")):
+    for name, algorithm in (("greedy", "greedy"), ("epsilon-greedy 0.1", "epsilon"), ("UCB1", "ucb1"), ("Thompson sampling", "thompson")):
         regret, N = run(means, T, algorithm, rng)
         curves[name] = regret
         print(f"  {name:19s}", regret[[499, 999, 1999, 2999]].round(1), f"  {N[:, -1].mean() / T:.1%}")

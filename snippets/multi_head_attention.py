@@ -23,10 +23,10 @@ query heads: grouped-query attention (multi-query attention for one K/V head), a
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 from snippets.attention import attention_backward, attention_forward, causal_mask
 from snippets.transformer import merge_heads, multi_head_attention_forward, split_heads
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 
 def init_mha(E, num_heads, rng, num_kv_heads=None):
@@ -62,8 +62,16 @@ def init_mha(E, num_heads, rng, num_kv_heads=None):
         a = np.sqrt(6.0 / (in_dim + out_dim))
         return rng.uniform(-a, a, size=(out_dim, in_dim))
 
-    return {"W_q": xavier(E, E), "W_k": xavier(Ekv, E), "W_v": xavier(Ekv, E), "W_o": xavier(E, E),
-            "b_q": np.zeros(E), "b_k": np.zeros(Ekv), "b_v": np.zeros(Ekv), "b_o": np.zeros(E)}
+    return {
+        "W_q": xavier(E, E),
+        "W_k": xavier(Ekv, E),
+        "W_v": xavier(Ekv, E),
+        "W_o": xavier(E, E),
+        "b_q": np.zeros(E),
+        "b_k": np.zeros(Ekv),
+        "b_v": np.zeros(Ekv),
+        "b_o": np.zeros(E),
+    }
 
 
 def _allowed(N, Tq, Tk, key_padding_mask, attn_mask):
@@ -181,12 +189,20 @@ def toy_heads(T=8):
     x[0, np.arange(T), np.arange(T)] = 1.0
     W_q, W_k = np.zeros((E, E)), np.zeros((E, E))
     W_q[:T, :T] = c * np.eye(T)  # head 0: query i -> c e_i
-    W_k[1:T, :T - 1] = np.eye(T - 1)  # head 0: key j -> e_{j+1}
+    W_k[1:T, : T - 1] = np.eye(T - 1)  # head 0: key j -> e_{j+1}
     W_q[Dh, :T] = c  # head 1: every query -> c u
     W_k[Dh, 0] = 1.0  # head 1: only key 0 -> u
     W_v = np.eye(E)
-    return x, {"W_q": W_q, "W_k": W_k, "W_v": W_v, "W_o": np.eye(E),
-               "b_q": np.zeros(E), "b_k": np.zeros(E), "b_v": np.zeros(E), "b_o": np.zeros(E)}
+    return x, {
+        "W_q": W_q,
+        "W_k": W_k,
+        "W_v": W_v,
+        "W_o": np.eye(E),
+        "b_q": np.zeros(E),
+        "b_k": np.zeros(E),
+        "b_v": np.zeros(E),
+        "b_o": np.zeros(E),
+    }
 
 
 def plot_heads(per_head, averaged):
@@ -202,10 +218,12 @@ def plot_heads(per_head, averaged):
         ax.set_xlabel("key position")
         ax.set_ylabel("query position")
     fig.tight_layout()
-    fig.set_label("Three 8 by 8 attention-weight heatmaps under a causal mask: head 0 puts its "
-                  "weight on the diagonal just below the main one (each token attends to the "
-                  "previous token), head 1 on the first column (every token attends to token 0), "
-                  "and their average, which PyTorch returns, blurs the two patterns together")
+    fig.set_label(
+        "Three 8 by 8 attention-weight heatmaps under a causal mask: head 0 puts its "
+        "weight on the diagonal just below the main one (each token attends to the "
+        "previous token), head 1 on the first column (every token attends to token 0), "
+        "and their average, which PyTorch returns, blurs the two patterns together"
+    )
     return fig
 
 
@@ -278,9 +296,10 @@ def check_backward_matches_numerical_gradient():
     dout = np.random.default_rng(5).normal(size=out.shape)
     dq, dk, dv, grads = mha_backward(dout, cache)
     for name, arr, g in (("query", q, dq), ("key", k, dk), ("value", v, dv)):
-        f = lambda z, name=name: mha_forward(*[z if n == name else a for n, a in (("query", q), ("key", k), ("value", v))], p, 4, **kw)[0]  # noqa: E731,E501
+        f = lambda z, name=name: mha_forward(*[z if n == name else a for n, a in (("query", q), ("key", k), ("value", v))], p, 4, **kw)[0]
         assert_gradient_close(g, numerical_gradient_array(f, arr, dout), tol=1e-7, what=name)
     for name in p:
+
         def loss(z, name=name):
             return np.sum(mha_forward(q, k, v, {**p, name: z}, 4, **kw)[0] * dout)
 

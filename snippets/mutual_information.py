@@ -9,10 +9,10 @@ entropies; 1.0 when both labelings are constant, as scikit-learn returns).
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.entropy import entropy
 from snippets.kl_divergence import kl_divergence
-from termbook.checks import assert_close
 
 __all__ = ["mutual_information", "contingency_table", "mutual_info_score", "normalized_mutual_info_score", "gaussian_mi"]
 
@@ -196,9 +196,11 @@ def plot_gaussian_mi():
     ax.set_ylim(0, 2)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.set_label("Mutual information of a bivariate normal against its correlation: zero at rho = 0, symmetric, "
-                  "matching half the squared correlation (dashed) for small rho, and growing without bound as the "
-                  "correlation approaches plus or minus one")
+    fig.set_label(
+        "Mutual information of a bivariate normal against its correlation: zero at rho = 0, symmetric, "
+        "matching half the squared correlation (dashed) for small rho, and growing without bound as the "
+        "correlation approaches plus or minus one"
+    )
     return fig
 
 

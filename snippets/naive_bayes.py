@@ -9,14 +9,12 @@ within a class does not divide by zero. ``multinomial_nb_*`` mirror
 classify in log space and normalise with log-sum-exp, as scikit-learn's ``predict_log_proba``.
 """
 
-import math
-
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.bayes_theorem import posterior
 from snippets.normal_distribution import normal_pdf
 from snippets.softmax import logsumexp
-from termbook.checks import assert_close
 
 __all__ = [
     "gaussian_nb_fit",
@@ -52,8 +50,7 @@ def gaussian_nb_fit(X, y, var_smoothing=1e-9):
     epsilon = var_smoothing * float(np.var(X, axis=0).max())
     if not epsilon > 0 and np.any(var == 0):
         raise ValueError("a zero variance and no smoothing: the likelihood is infinite")
-    return {"classes": classes, "log_prior": np.log(counts / counts.sum()), "theta": theta,
-            "var": var + epsilon, "epsilon": epsilon}
+    return {"classes": classes, "log_prior": np.log(counts / counts.sum()), "theta": theta, "var": var + epsilon, "epsilon": epsilon}
 
 
 def gaussian_nb_joint_log_likelihood(model, X):
@@ -233,8 +230,10 @@ def plot_decision_regions(X, y, model):
         ax.scatter(pts[:, 0], pts[:, 1], s=10, color=c, label=f"class {model['classes'][k]}")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.set_label("Decision regions of Gaussian naive Bayes on three two-dimensional classes: the boundaries "
-                  "are curved (quadratic) because each class has its own per-feature variances")
+    fig.set_label(
+        "Decision regions of Gaussian naive Bayes on three two-dimensional classes: the boundaries "
+        "are curved (quadratic) because each class has its own per-feature variances"
+    )
     return fig
 
 

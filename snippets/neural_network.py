@@ -12,7 +12,6 @@ PyTorch's ``nn.Linear`` stores the transpose, shape (n_out, n_in), and computes
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 

@@ -17,7 +17,6 @@ the Newton system inexactly by conjugate gradients and stops them at negative cu
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
@@ -230,8 +229,7 @@ def check_quadratic_is_solved_in_one_step():
     rng = np.random.default_rng(0)
     M = rng.normal(size=(5, 5))
     A, b = M @ M.T + 0.1 * np.eye(5), rng.normal(size=5)
-    path, alphas = newton_minimize(lambda x: 0.5 * x @ A @ x - b @ x, lambda x: A @ x - b, lambda x: A,
-                                   rng.normal(size=5))
+    path, alphas = newton_minimize(lambda x: 0.5 * x @ A @ x - b @ x, lambda x: A @ x - b, lambda x: A, rng.normal(size=5))
     assert_close(path[1], np.linalg.solve(A, b), rtol=1e-10, what="one Newton step")
     assert alphas[0] == 1.0 and len(path) == 2
 
@@ -257,9 +255,14 @@ def check_affine_invariance():
     A = np.array([[2.0, 1.0], [0.5, 3.0]])
     x0 = np.array([-1.2, 1.0])
     p1, _ = newton_minimize(rosen, rosen_der, rosen_hess, x0, line_search=False, max_iter=5)
-    p2, _ = newton_minimize(lambda y: rosen(A @ y), lambda y: A.T @ rosen_der(A @ y),
-                            lambda y: A.T @ rosen_hess(A @ y) @ A, np.linalg.solve(A, x0),
-                            line_search=False, max_iter=5)
+    p2, _ = newton_minimize(
+        lambda y: rosen(A @ y),
+        lambda y: A.T @ rosen_der(A @ y),
+        lambda y: A.T @ rosen_hess(A @ y) @ A,
+        np.linalg.solve(A, x0),
+        line_search=False,
+        max_iter=5,
+    )
     assert_close(p2 @ A.T, p1, rtol=1e-8, atol=1e-10, what="A y_k = x_k")
 
 
@@ -299,18 +302,20 @@ def plot_paths(newton, gd):
     z = 100 * (b - a**2) ** 2 + (1 - a) ** 2
     fig, ax = plt.subplots(figsize=(7, 5))
     ax.contour(a, b, z, levels=np.geomspace(0.05, 800, 18), linewidths=0.6, cmap="viridis")
-    ax.plot(gd[:, 0], gd[:, 1], "-", color="crimson", linewidth=0.8,
-            label=f"gradient descent + backtracking (first {len(gd) - 1} iterations)")
-    ax.plot(newton[:, 0], newton[:, 1], "o-", color="navy", markersize=4,
-            label=f"Newton + backtracking ({len(newton) - 1} iterations)")
+    ax.plot(
+        gd[:, 0], gd[:, 1], "-", color="crimson", linewidth=0.8, label=f"gradient descent + backtracking (first {len(gd) - 1} iterations)"
+    )
+    ax.plot(newton[:, 0], newton[:, 1], "o-", color="navy", markersize=4, label=f"Newton + backtracking ({len(newton) - 1} iterations)")
     ax.plot(1, 1, "k*", markersize=12)
     ax.set_xlabel("x0")
     ax.set_ylabel("x1")
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title("Rosenbrock function from (-1.2, 1)")
-    fig.set_label("Contours of the banana-shaped Rosenbrock valley: Newton's method reaches the minimum "
-                  "at (1, 1) in 22 steps that follow the curve of the valley, while gradient descent "
-                  "with the same line search takes a thousand small steps and still stops short of it")
+    fig.set_label(
+        "Contours of the banana-shaped Rosenbrock valley: Newton's method reaches the minimum "
+        "at (1, 1) in 22 steps that follow the curve of the valley, while gradient descent "
+        "with the same line search takes a thousand small steps and still stops short of it"
+    )
     return fig
 
 
@@ -330,6 +335,5 @@ if __name__ == "__main__":
             step = f"step {alphas[k - 1]:.3g}" if k else ""
             print(f"  k={k:2d}  f = {rosen(path[k]):.3e}  |grad| = {np.linalg.norm(rosen_der(path[k])):.3e}  {step}")
     gd = gradient_descent_backtracking(rosen, rosen_der, x0, max_iter=1000)
-    print(f"gradient descent with the same line search: f = {rosen(gd[22]):.3e} after 22 iterations, "
-          f"{rosen(gd[-1]):.3e} after 1000")
+    print(f"gradient descent with the same line search: f = {rosen(gd[22]):.3e} after 22 iterations, {rosen(gd[-1]):.3e} after 1000")
     plot_paths(path, gd)

@@ -11,7 +11,6 @@ finite log-density.
 import math
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 __all__ = [
@@ -270,9 +269,7 @@ def check_mvn_matches_product_of_univariates_and_brute_force():
     A = rng.normal(size=(3, 3))
     cov = A @ A.T + 0.5 * np.eye(3)
     d = X - mean
-    brute = -0.5 * np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d) - 0.5 * np.log(
-        np.linalg.det(2 * np.pi * cov)
-    )
+    brute = -0.5 * np.einsum("ni,ij,nj->n", d, np.linalg.inv(cov), d) - 0.5 * np.log(np.linalg.det(2 * np.pi * cov))
     assert_close(mvn_logpdf(X, mean, cov), brute, rtol=1e-10, what="full covariance")
 
 
@@ -286,9 +283,7 @@ def check_logpdf_backward_gradients():
     f = normal_logpdf
     assert_gradient_close(dx, numerical_gradient_array(lambda v: f(v, mu, sigma), x.copy(), dout), tol=1e-7, what="dx")
     assert_gradient_close(dmu, numerical_gradient_array(lambda v: f(x, v, sigma), mu.copy(), dout), tol=1e-7, what="dmu")
-    assert_gradient_close(
-        dsigma, numerical_gradient_array(lambda v: f(x, mu, v), sigma.copy(), dout), tol=1e-7, what="dsigma"
-    )
+    assert_gradient_close(dsigma, numerical_gradient_array(lambda v: f(x, mu, v), sigma.copy(), dout), tol=1e-7, what="dsigma")
 
 
 def plot_densities():
@@ -309,9 +304,11 @@ def plot_densities():
     axes[1].set_xlim(-4, 4)
     axes[1].set_title("68% / 95% / 99.7% within 1 / 2 / 3 sigma")
     fig.tight_layout()
-    fig.set_label("Left: normal densities for three settings of mean and standard deviation: a wider sigma "
-                  "gives a lower, flatter bell. Right: the standard normal with the bands within one, two and "
-                  "three standard deviations shaded, holding 68%, 95% and 99.7% of the probability")
+    fig.set_label(
+        "Left: normal densities for three settings of mean and standard deviation: a wider sigma "
+        "gives a lower, flatter bell. Right: the standard normal with the bands within one, two and "
+        "three standard deviations shaded, holding 68%, 95% and 99.7% of the probability"
+    )
     return fig
 
 

@@ -9,7 +9,6 @@ categories and map each value to its position, refusing unknown values
 """
 
 import numpy as np
-
 from termbook.checks import assert_close
 
 
@@ -46,8 +45,7 @@ def one_hot(indices, num_classes=-1):
     if num_classes < 1:
         raise ValueError(f"num_classes must be positive or -1, got {num_classes}")
     if indices.size and (indices.min() < 0 or indices.max() >= num_classes):
-        raise ValueError(f"class indices must lie in [0, {num_classes}), got "
-                         f"[{indices.min()}, {indices.max()}]")
+        raise ValueError(f"class indices must lie in [0, {num_classes}), got [{indices.min()}, {indices.max()}]")
     return (indices[..., None] == np.arange(num_classes)).astype(np.int64)
 
 
@@ -185,8 +183,7 @@ if __name__ == "__main__":
     Y = one_hot(idx, num_classes=len(cats))
     print("one-hot matrix, one row per value:")
     print(Y)
-    print("distance red-green:", f"{np.linalg.norm(Y[0] - Y[1]):.4f}",
-          " distance red-blue:", f"{np.linalg.norm(Y[0] - Y[2]):.4f}")
+    print("distance red-green:", f"{np.linalg.norm(Y[0] - Y[1]):.4f}", " distance red-blue:", f"{np.linalg.norm(Y[0] - Y[2]):.4f}")
     W = np.array([[0.1, 0.2], [1.0, -1.0], [5.0, 0.0]])
     print("one_hot @ W == W[indices]:", np.array_equal(Y @ W, W[idx]))
     try:

@@ -8,7 +8,6 @@ perceptron criterion ``max(0, -y (w . x + b))``, the loss sklearn's ``Perceptron
 """
 
 import numpy as np
-
 from termbook.checks import assert_gradient_close, numerical_gradient
 
 

@@ -14,10 +14,10 @@ these functions raise ``ValueError``.
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.cross_entropy import cross_entropy
 from snippets.softmax import log_softmax
-from termbook.checks import assert_close
 
 __all__ = ["token_nll", "perplexity", "corpus_perplexity", "IGNORE_INDEX"]
 
@@ -163,7 +163,7 @@ def check_base_does_not_matter_and_extreme_logits_stay_finite():
     logits, labels = _example(4)
     assert np.isclose(perplexity(logits, labels, base=2.0), perplexity(logits, labels))
     bits = np.mean(token_nll(logits, labels)) / np.log(2)
-    assert np.isclose(2.0 ** bits, perplexity(logits, labels))
+    assert np.isclose(2.0**bits, perplexity(logits, labels))
     # The true token is 1000 nats less likely than the best one: finite NLL, not inf.
     nll = token_nll(np.array([[1000.0, 0.0]]), np.array([1]))
     assert np.isclose(nll[0], 1000.0)
@@ -182,13 +182,15 @@ def check_per_word_vs_per_token_normalisation():
 if __name__ == "__main__":
     np.set_printoptions(precision=4, suppress=True)
     # Five next-token predictions over a vocabulary of 4; the last position is padding.
-    probs = np.array([
-        [0.70, 0.10, 0.10, 0.10],
-        [0.25, 0.25, 0.25, 0.25],
-        [0.05, 0.80, 0.10, 0.05],
-        [0.10, 0.20, 0.30, 0.40],
-        [0.97, 0.01, 0.01, 0.01],
-    ])
+    probs = np.array(
+        [
+            [0.70, 0.10, 0.10, 0.10],
+            [0.25, 0.25, 0.25, 0.25],
+            [0.05, 0.80, 0.10, 0.05],
+            [0.10, 0.20, 0.30, 0.40],
+            [0.97, 0.01, 0.01, 0.01],
+        ]
+    )
     logits = np.log(probs)
     labels = np.array([0, 2, 1, 2, IGNORE_INDEX])
     nll = token_nll(logits, labels)
@@ -199,5 +201,7 @@ if __name__ == "__main__":
     print(f"uniform model over 4 tokens: {perplexity(np.zeros((4, 4)), labels[:4]):.4f}")
     a = (logits[:1], labels[:1])
     b = (logits[1:4], labels[1:4])
-    print(f"sequences of 1 and 3 tokens: PPLs {perplexity(*a):.4f} and {perplexity(*b):.4f}; "
-          f"corpus PPL {corpus_perplexity([a, b]):.4f} (not their mean {(perplexity(*a) + perplexity(*b)) / 2:.4f})")
+    print(
+        f"sequences of 1 and 3 tokens: PPLs {perplexity(*a):.4f} and {perplexity(*b):.4f}; "
+        f"corpus PPL {corpus_perplexity([a, b]):.4f} (not their mean {(perplexity(*a) + perplexity(*b)) / 2:.4f})"
+    )

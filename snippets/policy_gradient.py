@@ -17,11 +17,11 @@ with ``d_pi`` the discounted state visits (Sutton et al., NIPS 1999).
 """
 
 import numpy as np
+from termbook.checks import assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 from snippets.markov_decision_process import action_values, discounted_visits, evaluate_policy
 from snippets.reinforcement_learning import bandit_pull, frozen_lake
 from snippets.softmax import log_softmax_backward, log_softmax_forward, softmax
-from termbook.checks import assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 
 def log_prob_forward(theta, actions):
@@ -254,9 +254,11 @@ def plot_bandit_training(rate_with, rate_without):
     ax.set_ylim(0, 1)
     ax.legend(loc="lower right")
     fig.tight_layout()
-    fig.set_label("Fraction of 500 ten-armed bandit problems (arm means around 4) in which REINFORCE pulls the "
-                  "best arm: with the average reward as baseline it climbs past 80% within 1000 steps; "
-                  "without a baseline it stays far lower.")
+    fig.set_label(
+        "Fraction of 500 ten-armed bandit problems (arm means around 4) in which REINFORCE pulls the "
+        "best arm: with the average reward as baseline it climbs past 80% within 1000 steps; "
+        "without a baseline it stays far lower."
+    )
     return fig
 
 
@@ -269,8 +271,7 @@ if __name__ == "__main__":
     print("exact gradient pi * (q - J):", bandit_gradient(theta, q))
     for name, b in (("no baseline  ", 0.0), ("baseline = J ", J)):
         g = reinforce_estimates(theta, q, 20_000, rng, baseline=b)
-        print(f"REINFORCE, {name}: mean of 20000 estimates {g.mean(axis=0)}, "
-              f"total variance {g.var(axis=0).sum():.2f}")
+        print(f"REINFORCE, {name}: mean of 20000 estimates {g.mean(axis=0)}, total variance {g.var(axis=0).sum():.2f}")
 
     mdp, gamma = frozen_lake(is_slippery=True), 0.99
     theta = np.zeros((16, 4))
@@ -279,13 +280,18 @@ if __name__ == "__main__":
         if it in (0, 10, 100, 1000, 3000):
             history.append((it, mdp_objective(mdp, theta, gamma)))
         theta = theta + 200.0 * policy_gradient_theorem(mdp, theta, gamma)
-    print("slippery FrozenLake, exact policy-gradient ascent (step 200), J = V(start) at iterations",
-          ", ".join(f"{it}: {J:.3f}" for it, J in history), "(optimum 0.542)")
+    print(
+        "slippery FrozenLake, exact policy-gradient ascent (step 200), J = V(start) at iterations",
+        ", ".join(f"{it}: {J:.3f}" for it, J in history),
+        "(optimum 0.542)",
+    )
 
     means = rng.normal(4.0, 1.0, size=(500, 10))
     with_b = train_gradient_bandit(means, 1000, 0.1, rng, baseline=True)
     without_b = train_gradient_bandit(means, 1000, 0.1, rng, baseline=False)
-    print(f"10-armed testbed, 500 problems, alpha = 0.1: best arm pulled at step 1000 in "
-          f"{with_b[-100:].mean():.1%} (baseline) vs {without_b[-100:].mean():.1%} (none) of problems"
-          " (mean of the last 100 steps)")
+    print(
+        f"10-armed testbed, 500 problems, alpha = 0.1: best arm pulled at step 1000 in "
+        f"{with_b[-100:].mean():.1%} (baseline) vs {without_b[-100:].mean():.1%} (none) of problems"
+        " (mean of the last 100 steps)"
+    )
     plot_bandit_training(with_b, without_b)

@@ -8,9 +8,9 @@ windows), each channel is pooled separately, and the output has
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.convolution import conv2d_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
 def pool_output_size(size, kernel_size, stride=None):

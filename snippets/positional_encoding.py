@@ -16,10 +16,10 @@ Three families, each following a reference implementation:
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.attention import causal_mask, scaled_dot_product_attention
 from snippets.transformer import sinusoidal_positional_encoding
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
 def rope_angles(positions, dim, base=10000.0):
@@ -152,10 +152,12 @@ def plot_encodings(T=64, D=64):
     ax2.set_ylabel("PE[p] . PE[p + k]")
     ax2.set_title("similarity depends only on the offset")
     fig.tight_layout()
-    fig.set_label("Left: heatmap of sinusoidal positional encodings, 64 positions by 64 dimensions; "
-                  "the first dimensions oscillate quickly from row to row, the last ones barely change. "
-                  "Right: the dot product between two encodings against their offset, a peak of 32 at "
-                  "offset 0 falling off on both sides, symmetric")
+    fig.set_label(
+        "Left: heatmap of sinusoidal positional encodings, 64 positions by 64 dimensions; "
+        "the first dimensions oscillate quickly from row to row, the last ones barely change. "
+        "Right: the dot product between two encodings against their offset, a peak of 32 at "
+        "offset 0 falling off on both sides, symmetric"
+    )
     return fig
 
 
@@ -167,7 +169,7 @@ def check_sinusoidal_dot_product_depends_only_on_the_offset():
     pe = sinusoidal_positional_encoding(200, 16)
     w = 10000.0 ** (-np.arange(0, 16, 2) / 16)
     for k in (0, 1, 5, 37):
-        dots = np.sum(pe[:-k or None] * pe[k:], axis=1)
+        dots = np.sum(pe[: -k or None] * pe[k:], axis=1)
         assert_close(dots, np.full(len(dots), np.cos(k * w).sum()), rtol=1e-10, atol=1e-12, what=f"k={k}")
 
 

@@ -23,10 +23,10 @@ and sets recall to 1 for data with no positive sample, these functions raise
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.confusion_matrix import binary_counts
 from snippets.roc_curve import auc, roc_curve
-from termbook.checks import assert_close
 
 __all__ = ["precision_recall_curve", "average_precision_score", "interpolated_precision"]
 

@@ -16,9 +16,9 @@ and pruned entries stay zero during fine-tuning. Networks come from :mod:`snippe
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.neural_network import init_mlp, mlp_backward, mlp_forward, mse_loss
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
     "n_to_prune",
@@ -326,9 +326,11 @@ def plot_sparsity_curve(rows):
     ax.set_ylabel("test error (MSE / variance)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.set_label("Test error of a pruned MLP against the fraction of hidden-layer weights removed (log "
-                  "scale): without retraining the error rises from 0.04 to above 1 by 90% sparsity; after "
-                  "fine-tuning it stays between 0.04 and 0.3 up to 95%.")
+    fig.set_label(
+        "Test error of a pruned MLP against the fraction of hidden-layer weights removed (log "
+        "scale): without retraining the error rises from 0.04 to above 1 by 90% sparsity; after "
+        "fine-tuning it stays between 0.04 and 0.3 up to 95%."
+    )
     return fig
 
 

@@ -215,10 +215,12 @@ def plot_learning(errors, probs, checkpoints, best):
     ax2.set_title("slippery ice, random behaviour, alpha = 0.1", fontsize=10)
     ax2.legend(loc="lower right")
     fig.tight_layout()
-    fig.set_label("Left: on the ice-free FrozenLake, Q-learning from random behaviour drives the largest error "
-                  "of its Q-table from 1 down to exactly zero in fewer than 100 episodes. Right: on slippery "
-                  "ice, the goal probability of the learned table's greedy policy rises unevenly towards the "
-                  "optimal policy's 0.74.")
+    fig.set_label(
+        "Left: on the ice-free FrozenLake, Q-learning from random behaviour drives the largest error "
+        "of its Q-table from 1 down to exactly zero in fewer than 100 episodes. Right: on slippery "
+        "ice, the goal probability of the learned table's greedy policy rises unevenly towards the "
+        "optimal policy's 0.74."
+    )
     return fig
 
 

@@ -19,7 +19,6 @@ Rounding is half-to-even, like ``torch.quantize_per_tensor`` (and ``np.round``).
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 __all__ = [
@@ -280,5 +279,7 @@ if __name__ == "__main__":
     sW, zW = per_channel_qparams(W)
     y, _ = quantized_linear(quantize(x, sx, zx), sx, zx, quantize(W, sW, zW, "qint8"), sW, zW)
     exact = x @ W.T
-    print(f"int8 linear layer 256 -> 128: relative error {np.linalg.norm(y - exact) / np.linalg.norm(exact):.4f}, "
-          f"weights {W.nbytes // 1024} KiB in float64 -> {W.size // 1024} KiB in int8")
+    print(
+        f"int8 linear layer 256 -> 128: relative error {np.linalg.norm(y - exact) / np.linalg.norm(exact):.4f}, "
+        f"weights {W.nbytes // 1024} KiB in float64 -> {W.size // 1024} KiB in int8"
+    )

@@ -17,7 +17,6 @@ snippet raises ``ValueError`` instead.
 """
 
 import numpy as np
-
 from termbook.checks import assert_close
 
 __all__ = ["r2_score", "adjusted_r2"]
@@ -179,6 +178,8 @@ if __name__ == "__main__":
     print(f"predictions reversed: R^2 = {r2_score(y, p[::-1]):.4f}  (worse than the mean)")
     print(f"arguments swapped: r2_score(p, y) = {r2_score(p, y):.4f}  (not symmetric)")
     c = np.full(4, 5.0)
-    print(f"constant target, perfect / off by 0.1: {r2_score(c, c):.1f} / {r2_score(c, c + 0.1):.1f}; "
-          f"force_finite=False: {r2_score(c, c, force_finite=False)} / {r2_score(c, c + 0.1, force_finite=False)}")
+    print(
+        f"constant target, perfect / off by 0.1: {r2_score(c, c):.1f} / {r2_score(c, c + 0.1):.1f}; "
+        f"force_finite=False: {r2_score(c, c, force_finite=False)} / {r2_score(c, c + 0.1, force_finite=False)}"
+    )
     print(f"adjusted R^2 with n = 4, p = 1: {adjusted_r2(r2_score(y, p), 4, 1):.4f}")

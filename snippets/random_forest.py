@@ -228,17 +228,21 @@ def plot_boundaries(X, y, tree, trees):
     g1, g2 = np.meshgrid(np.linspace(-1, 1, 80), np.linspace(-1, 1, 80))
     grid = np.stack([g1.ravel(), g2.ravel()], axis=1)
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.9))
-    panels = [("one fully grown tree", tree_predict_proba(tree, grid)[:, 1]),
-              (f"forest of {len(trees)} trees", forest_predict_proba(trees, grid)[:, 1])]
+    panels = [
+        ("one fully grown tree", tree_predict_proba(tree, grid)[:, 1]),
+        (f"forest of {len(trees)} trees", forest_predict_proba(trees, grid)[:, 1]),
+    ]
     for ax, (title, p) in zip(axes, panels):
         ax.contourf(g1, g2, p.reshape(g1.shape), levels=np.linspace(0, 1, 11), cmap="RdBu_r")
         ax.contour(g1, g2, p.reshape(g1.shape), levels=[0.5], colors="k", linewidths=1)
         ax.scatter(X[:, 0], X[:, 1], c=np.where(y == 1, "firebrick", "steelblue"), s=12, edgecolors="w", linewidths=0.4)
         ax.set_title(title)
-    fig.set_label("Left: a single unpruned tree splits the square into hard-edged boxes, including small boxes "
-                  "around individual noisy points. Right: the forest's averaged probability shades in graded steps "
-                  "from blue to red, and its 0.5 boundary roughly follows the bent class border, with a few small "
-                  "islands left around noisy points")
+    fig.set_label(
+        "Left: a single unpruned tree splits the square into hard-edged boxes, including small boxes "
+        "around individual noisy points. Right: the forest's averaged probability shades in graded steps "
+        "from blue to red, and its 0.5 boundary roughly follows the bent class border, with a few small "
+        "islands left around noisy points"
+    )
     return fig
 
 
@@ -255,6 +259,5 @@ if __name__ == "__main__":
     single = [np.mean(tree_predict_proba(t, Xt).argmax(1) == yt) for t in trees]
     print(f"its trees one by one: mean test acc {np.mean(single):.4f} (min {min(single):.4f}, max {max(single):.4f})")
     p_oob = oob_proba(trees, in_bag, X)
-    print(f"out-of-bag fraction {np.mean(in_bag == 0):.4f} (1/e = {np.exp(-1):.4f}); "
-          f"OOB accuracy {np.mean(p_oob.argmax(1) == y):.4f}")
+    print(f"out-of-bag fraction {np.mean(in_bag == 0):.4f} (1/e = {np.exp(-1):.4f}); OOB accuracy {np.mean(p_oob.argmax(1) == y):.4f}")
     plot_boundaries(X, y, tree, trees)

@@ -9,9 +9,9 @@ here. The same three parameters are used at every time step.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.activation_function import tanh
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
 def rnn_step_forward(x_t, h_prev, W_xh, W_hh, b):
@@ -55,7 +55,7 @@ def rnn_step_backward(dh, cache):
     db : ndarray of shape (H,)
     """
     x_t, h_prev, W_xh, W_hh, h = cache
-    da = dh * (1.0 - h ** 2)
+    da = dh * (1.0 - h**2)
     return da @ W_xh.T, da @ W_hh.T, x_t.T @ da, h_prev.T @ da, da.sum(axis=0)
 
 
@@ -144,8 +144,7 @@ def init_rnn_params(D, H, rng):
         The sum of PyTorch's two biases, so uniform on the sum of two intervals.
     """
     k = 1.0 / np.sqrt(H)
-    return (rng.uniform(-k, k, size=(D, H)), rng.uniform(-k, k, size=(H, H)),
-            rng.uniform(-k, k, size=H) + rng.uniform(-k, k, size=H))
+    return (rng.uniform(-k, k, size=(D, H)), rng.uniform(-k, k, size=(H, H)), rng.uniform(-k, k, size=H) + rng.uniform(-k, k, size=H))
 
 
 # ---------------------------------------------------------------------------- checks
@@ -153,8 +152,7 @@ def init_rnn_params(D, H, rng):
 
 def _problem(seed, N=2, T=4, D=3, H=5):
     rng = np.random.default_rng(seed)
-    return (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), *init_rnn_params(D, H, rng),
-            rng.normal(size=(N, T, H)))
+    return (rng.normal(size=(N, T, D)), rng.normal(size=(N, H)), *init_rnn_params(D, H, rng), rng.normal(size=(N, T, H)))
 
 
 def check_matches_the_recurrence_written_out():
@@ -180,8 +178,7 @@ def check_hidden_states_are_bounded_and_causal():
 def check_same_parameters_handle_any_length():
     # Weight sharing: a prefix of a longer sequence gives the same states as the prefix alone.
     x, h0, W_xh, W_hh, b, _ = _problem(2, T=7)
-    assert_close(rnn_forward(x[:, :3], h0, W_xh, W_hh, b)[0], rnn_forward(x, h0, W_xh, W_hh, b)[0][:, :3],
-                 rtol=1e-12)
+    assert_close(rnn_forward(x[:, :3], h0, W_xh, W_hh, b)[0], rnn_forward(x, h0, W_xh, W_hh, b)[0][:, :3], rtol=1e-12)
 
 
 def check_bptt_matches_numerical_gradient():
@@ -189,8 +186,7 @@ def check_bptt_matches_numerical_gradient():
     x, h0, W_xh, W_hh, b, dh = _problem(3)
     dx, dh0, dW_xh, dW_hh, db = rnn_backward(dh, rnn_forward(x, h0, W_xh, W_hh, b)[1])
     f = lambda: rnn_forward(x, h0, W_xh, W_hh, b)[0]
-    for name, arr, grad in [("x", x, dx), ("h0", h0, dh0), ("W_xh", W_xh, dW_xh), ("W_hh", W_hh, dW_hh),
-                            ("b", b, db)]:
+    for name, arr, grad in [("x", x, dx), ("h0", h0, dh0), ("W_xh", W_xh, dW_xh), ("W_hh", W_hh, dW_hh), ("b", b, db)]:
         assert_gradient_close(grad, numerical_gradient_array(lambda _: f(), arr, dh), tol=1e-7, what=name)
 
 
@@ -208,7 +204,7 @@ def check_gradient_through_time_is_bounded_by_the_weight_norm():
     dh = np.zeros((H, T, H))
     dh[np.arange(H), -1, np.arange(H)] = 1.0
     jac = rnn_backward(dh, cache)[1]  # (H, H) Jacobian d h_T / d h_0
-    assert 0 < np.linalg.norm(jac, 2) <= 0.9 ** T
+    assert 0 < np.linalg.norm(jac, 2) <= 0.9**T
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Conventions (stated because libraries differ by factors of 2 and n):
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 # ---------------------------------------------------------------- ridge (L2)

@@ -139,10 +139,7 @@ def gymnasium_table(mdp):
     S, A, _ = mdp.P.shape
     return {
         s: {
-            a: [
-                (float(mdp.P[s, a, s2]), s2, float(mdp.R[s, a, s2]), bool(mdp.terminal[s2]))
-                for s2 in np.flatnonzero(mdp.P[s, a])
-            ]
+            a: [(float(mdp.P[s, a, s2]), s2, float(mdp.R[s, a, s2]), bool(mdp.terminal[s2])) for s2 in np.flatnonzero(mdp.P[s, a])]
             for a in range(A)
         }
         for s in range(S)
@@ -379,8 +376,7 @@ if __name__ == "__main__":
         # exact probability of reaching G within 100 steps: a power of the chain's matrix
         exact = np.linalg.matrix_power(np.einsum("sa,sat->st", pi, ice.P), 100)[0, 15]
         se = np.sqrt(exact * (1 - exact) / len(wins))  # standard error of a frequency from 2000 episodes
-        print(f"slippery ice, {name:22s} reaches G in {np.mean(wins):.1%} of 2000 episodes "
-              f"(exact: {exact:.1%}, standard error {se:.2%})")
+        print(f"slippery ice, {name:22s} reaches G in {np.mean(wins):.1%} of 2000 episodes (exact: {exact:.1%}, standard error {se:.2%})")
 
     mdp = random_walk(5)
     values = np.zeros(7)

@@ -10,9 +10,9 @@ with the Gumbel noise passed in.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.activation_function import softmax
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 __all__ = [
     "gaussian_rsample_forward",
@@ -229,9 +229,11 @@ def plot_estimator_spread(path, score, truth):
     ax.set_xlabel("single-sample estimate of dE[z^2]/dmu")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.set_label("Histograms of single-sample gradient estimates of the derivative of E[z squared] with "
-                  "respect to mu: the pathwise (reparameterisation) estimates cluster tightly around the true "
-                  "value 3, the score-function estimates are spread far wider")
+    fig.set_label(
+        "Histograms of single-sample gradient estimates of the derivative of E[z squared] with "
+        "respect to mu: the pathwise (reparameterisation) estimates cluster tightly around the true "
+        "value 3, the score-function estimates are spread far wider"
+    )
     return fig
 
 
@@ -246,8 +248,12 @@ if __name__ == "__main__":
     print("  pathwise       mean", path.mean(axis=0), " std of one estimate", path.std(axis=0))
     print("  score function mean", score.mean(axis=0), " std of one estimate", score.std(axis=0))
     z, cache = gaussian_rsample_forward(np.array([0.5]), np.array([np.log(0.25)]), np.array([1.2]))
-    print("z = mu + exp(log_var/2) eps with mu 0.5, log_var log 0.25, eps 1.2:", z,
-          " grads (dmu, dlog_var):", np.concatenate(gaussian_rsample_backward(np.ones(1), cache)))
+    print(
+        "z = mu + exp(log_var/2) eps with mu 0.5, log_var log 0.25, eps 1.2:",
+        z,
+        " grads (dmu, dlog_var):",
+        np.concatenate(gaussian_rsample_backward(np.ones(1), cache)),
+    )
     logits = np.array([[1.0, 0.0, -1.0, 2.0]])
     g = sample_gumbel((1, 4), np.random.default_rng(1))
     print("softmax(logits)", softmax(logits)[0])

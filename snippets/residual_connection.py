@@ -9,9 +9,9 @@ Transformers; the original ResNet applied a ReLU after the addition.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.activation_function import relu, relu_grad
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
 def init_block(D, H, rng, branch_scale=1.0):
@@ -168,10 +168,12 @@ def check_backward_matches_numerical_gradient():
         num = numerical_gradient_array(lambda z: block_forward(z, params, residual)[0], x, dout)
         assert_gradient_close(dx, num, tol=1e-6, what=f"dx (residual={residual})")
         for k, name in enumerate(("W1", "b1", "W2", "b2")):
+
             def f(p, k=k):
                 ps = list(params)
                 ps[k] = p
                 return block_forward(x, tuple(ps), residual)[0]
+
             num = numerical_gradient_array(f, params[k].copy(), dout)
             assert_gradient_close(grads[k], num, tol=1e-6, what=f"d{name} (residual={residual})")
 

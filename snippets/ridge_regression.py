@@ -12,7 +12,6 @@ least-squares solution. The leave-one-out error is the closed form that
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
@@ -247,8 +246,7 @@ def check_gradient_matches_numerical_and_vanishes_at_the_solution():
     w, b = rng.normal(size=5), 0.7
     dw, db = ridge_loss_backward(1.0, ridge_loss_forward(w, b, X, y, 2.0)[1])
     assert_gradient_close(dw, numerical_gradient(lambda v: ridge_loss_forward(v, b, X, y, 2.0)[0], w.copy()), tol=1e-7)
-    assert_gradient_close(np.array([db]), numerical_gradient(
-        lambda v: ridge_loss_forward(w, v[0], X, y, 2.0)[0], np.array([b])), tol=1e-7)
+    assert_gradient_close(np.array([db]), numerical_gradient(lambda v: ridge_loss_forward(w, v[0], X, y, 2.0)[0], np.array([b])), tol=1e-7)
     w_hat, b_hat = ridge_fit(X, y, 2.0)
     dw, db = ridge_loss_backward(1.0, ridge_loss_forward(w_hat, b_hat, X, y, 2.0)[1])
     assert np.max(np.abs(dw)) < 1e-9 and abs(db) < 1e-9
@@ -289,11 +287,13 @@ def plot_ridge_trace(alphas, W, loo):
     ax2.set_xscale("log")
     ax2.set_xlabel("alpha")
     ax2.set_ylabel("leave-one-out MSE")
-    fig.set_label("Left: ridge coefficients against the penalty on a log scale. At small alpha the coefficients "
-                  "of the two nearly identical features are far apart (about 2.9 and -0.7); as alpha grows they "
-                  "meet near 1 around alpha = 1 to 10, and beyond that all coefficients shrink towards zero "
-                  "together. Right: the leave-one-out error is almost flat for small alpha, lowest near alpha = 4, "
-                  "and rises steeply beyond 10")
+    fig.set_label(
+        "Left: ridge coefficients against the penalty on a log scale. At small alpha the coefficients "
+        "of the two nearly identical features are far apart (about 2.9 and -0.7); as alpha grows they "
+        "meet near 1 around alpha = 1 to 10, and beyond that all coefficients shrink towards zero "
+        "together. Right: the leave-one-out error is almost flat for small alpha, lowest near alpha = 4, "
+        "and rises steeply beyond 10"
+    )
     return fig
 
 
@@ -303,8 +303,7 @@ if __name__ == "__main__":
     X, y = make_collinear(5)
     Xt, yt = make_collinear(100, n=1000)  # same near-collinearity as the training data
     Xs, ys = make_collinear(101, n=1000, link=1.0)  # x1 no longer tracks x0
-    print("30 samples; x1 is x0 plus small noise (corr "
-          f"{np.corrcoef(X[:, 0], X[:, 1])[0, 1]:.4f}); true w = (1, 1, 0.5, 0, -0.5), b = 3")
+    print(f"30 samples; x1 is x0 plus small noise (corr {np.corrcoef(X[:, 0], X[:, 1])[0, 1]:.4f}); true w = (1, 1, 0.5, 0, -0.5), b = 3")
     alphas = np.logspace(-3, 3, 61)
     W, B = ridge_svd(X, y, alphas)
     loo = np.array([np.mean(loo_errors(X, y, a) ** 2) for a in alphas])
@@ -312,8 +311,10 @@ if __name__ == "__main__":
     for a in (0.0, 0.1, best, 100.0):
         w, b = ridge_fit(X, y, a)
         print(f"alpha={a:8.4f}: w = {w}, b = {b:.4f}, df = {effective_dof(X, a):.4f}")
-        print(f"                 |w - w_true| = {np.linalg.norm(w - w_true):.4f}, test MSE "
-              f"{np.mean((Xt @ w + b - yt) ** 2):.4f} (collinear), {np.mean((Xs @ w + b - ys) ** 2):.4f} (shifted)")
+        print(
+            f"                 |w - w_true| = {np.linalg.norm(w - w_true):.4f}, test MSE "
+            f"{np.mean((Xt @ w + b - yt) ** 2):.4f} (collinear), {np.mean((Xs @ w + b - ys) ** 2):.4f} (shifted)"
+        )
     print(f"alpha chosen by leave-one-out (61 values from 1e-3 to 1e3): {best:.4f}")
     s = np.linalg.svd(X - X.mean(axis=0), compute_uv=False)
     print("singular values of centred X:", s, f" condition number {s[0] / s[-1]:.1f}")

@@ -11,9 +11,9 @@ machine epsilon of the input's dtype (``torch.finfo(x.dtype).eps``), and the lea
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.layer_normalization import layer_norm_forward
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
 def rms_norm_forward(x, weight, eps=None):

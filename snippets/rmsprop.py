@@ -12,7 +12,6 @@ returns an updated copy.
 """
 
 import numpy as np
-
 from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
@@ -34,8 +33,7 @@ def rmsprop_init(param):
     return {"step": 0, "square_avg": z, "grad_avg": z.copy(), "momentum_buffer": z.copy()}
 
 
-def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
-                 momentum=0.0, centered=False):
+def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
     r"""One update of ``torch.optim.RMSprop``.
 
     .. math::
@@ -91,8 +89,7 @@ def rmsprop_step(param, grad, state, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay
         new_param = param - lr * buf
     else:
         new_param = param - lr * normalised
-    return new_param, {"step": state["step"] + 1, "square_avg": v, "grad_avg": g_avg,
-                       "momentum_buffer": buf}
+    return new_param, {"step": state["step"] + 1, "square_avg": v, "grad_avg": g_avg, "momentum_buffer": buf}
 
 
 def run_optimizer(step_fn, init_fn, grad_fn, x0, steps, **kwargs):
@@ -234,12 +231,13 @@ def plot_paths(x0=(-1.0, 0.6), steps=60):
     gd = [x0]
     for _ in range(steps):
         gd.append(gd[-1] - 0.019 * bowl_grad(gd[-1]))
-    paths = {"gradient descent, lr=0.019": np.array(gd),
-             "RMSProp, lr=0.05": run_optimizer(rmsprop_step, rmsprop_init, bowl_grad, x0, steps, lr=0.05)}
+    paths = {
+        "gradient descent, lr=0.019": np.array(gd),
+        "RMSProp, lr=0.05": run_optimizer(rmsprop_step, rmsprop_init, bowl_grad, x0, steps, lr=0.05),
+    }
     g0, g1 = np.meshgrid(np.linspace(-1.2, 0.4, 200), np.linspace(-0.8, 0.8, 200))
     fig, ax = plt.subplots(figsize=(6, 5))
-    ax.contour(g0, g1, bowl(np.stack([g0, g1], axis=-1)), levels=np.geomspace(1e-3, 40, 15),
-               linewidths=0.6, cmap="viridis")
+    ax.contour(g0, g1, bowl(np.stack([g0, g1], axis=-1)), levels=np.geomspace(1e-3, 40, 15), linewidths=0.6, cmap="viridis")
     for (name, p), c in zip(paths.items(), ("crimson", "navy")):
         ax.plot(p[:, 0], p[:, 1], "o-", color=c, markersize=2.5, linewidth=1, label=name)
     ax.plot(0, 0, "k*", markersize=10)
@@ -247,9 +245,11 @@ def plot_paths(x0=(-1.0, 0.6), steps=60):
     ax.set_ylabel("x1 (curvature 100)")
     ax.legend(loc="lower right")
     ax.set_title(f"{steps} steps on f = (x0^2 + 100 x1^2) / 2")
-    fig.set_label("Paths on the contours of an elongated bowl: gradient descent zig-zags across the "
-                  "steep direction and crawls along the shallow one; RMSProp moves at a similar speed "
-                  "in both directions and reaches the minimum")
+    fig.set_label(
+        "Paths on the contours of an elongated bowl: gradient descent zig-zags across the "
+        "steep direction and crawls along the shallow one; RMSProp moves at a similar speed "
+        "in both directions and reaches the minimum"
+    )
     return fig
 
 

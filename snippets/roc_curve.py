@@ -197,6 +197,6 @@ if __name__ == "__main__":
     print(f"AUC (trapezoids)            = {auc(fpr, tpr):.4f}")
     print(f"P(s_pos > s_neg) over pairs = {pairwise_auc(y, s):.4f}")
     print(f"AUC of reversed scores      = {roc_auc_score(y, -s):.4f}")
-    print(f"AUC after squaring scores   = {roc_auc_score(y, s ** 2):.4f}  (only the order matters)")
+    print(f"AUC after squaring scores   = {roc_auc_score(y, s**2):.4f}  (only the order matters)")
     fpr, tpr, thr = roc_curve(y, s)  # scikit-learn's default drops collinear points
     print("drop_intermediate=True keeps", thr.size, "of 9 points; FPR:", fpr, "TPR:", tpr)

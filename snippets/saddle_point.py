@@ -10,9 +10,9 @@ moves away. ``gradient_descent`` is ``torch.optim.SGD(lr=lr)`` on an exact gradi
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.hessian_matrix import classify_critical_point, numerical_hessian
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
 def double_well(p):
@@ -146,8 +146,7 @@ def check_gradient_descent_stalls_on_the_stable_manifold():
 
 def check_escape_time_grows_like_log_one_over_delta():
     lr = 0.1
-    steps = [escape_steps(gradient_descent(double_well_grad, np.array([d, 1.0]), lr, 1000), double_well, -0.2)
-             for d in (1e-2, 1e-4, 1e-8)]
+    steps = [escape_steps(gradient_descent(double_well_grad, np.array([d, 1.0]), lr, 1000), double_well, -0.2) for d in (1e-2, 1e-4, 1e-8)]
     # Each factor 1e-2 closer to the stable manifold costs about log(100)/log(1.1) = 48 more steps.
     extra = np.diff(steps)
     assert np.all(np.abs(extra / np.array([1, 2]) - np.log(100) / np.log(1 + lr)) < 3), steps
@@ -192,17 +191,23 @@ def plot_saddle(deltas=(1e-2, 1e-4, 1e-8), lr=0.1, steps=450):
     ax2.set_ylabel("f")
     ax2.legend(fontsize=8)
     ax2.set_title(f"gradient descent, lr = {lr}: plateaus at the saddle value 0", fontsize=9)
-    fig.set_label("Left: a 3-D surface shaped like a saddle between two valleys, with a gradient-descent path that "
-                  "slides down to the saddle point in the middle and then turns off into one valley. Right: the "
-                  "loss against step for three starts closer and closer to the saddle's ridge line; each curve "
-                  "drops to 0, stays flat on a plateau that gets longer the closer the start, then falls to -0.25")
+    fig.set_label(
+        "Left: a 3-D surface shaped like a saddle between two valleys, with a gradient-descent path that "
+        "slides down to the saddle point in the middle and then turns off into one valley. Right: the "
+        "loss against step for three starts closer and closer to the saddle's ridge line; each curve "
+        "drops to 0, stays flat on a plateau that gets longer the closer the start, then falls to -0.25"
+    )
     return fig
 
 
 if __name__ == "__main__":
     np.set_printoptions(precision=4, suppress=True)
-    print("f = x^4/4 - x^2/2 + y^2/2; Hessian at the origin:", np.diag(double_well_hess(np.zeros(2))),
-          "->", classify_critical_point(double_well_hess(np.zeros(2))))
+    print(
+        "f = x^4/4 - x^2/2 + y^2/2; Hessian at the origin:",
+        np.diag(double_well_hess(np.zeros(2))),
+        "->",
+        classify_critical_point(double_well_hess(np.zeros(2))),
+    )
     lr = 0.1
     for d in (1e-2, 1e-4, 1e-8, 0.0):
         path = gradient_descent(double_well_grad, np.array([d, 1.0]), lr, 1000)

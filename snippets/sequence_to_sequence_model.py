@@ -12,12 +12,12 @@ stored (H, V), the transpose of ``nn.Linear.weight``. Token ids: 0 = BOS, 1 = EO
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.adam import adam_init, adam_step
 from snippets.cross_entropy import cross_entropy_backward, cross_entropy_forward
 from snippets.embedding import embedding_backward, embedding_forward
 from snippets.gru import gru_backward, gru_forward, gru_step_forward, init_gru_params
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 BOS, EOS = 0, 1
 _GRU = ("W_x", "W_h", "b_x", "b_h")

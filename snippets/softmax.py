@@ -9,9 +9,9 @@ axis of logits of shape (N, C)), like ``torch.softmax(x, dim=-1)``.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.activation_function import sigmoid, softmax
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 __all__ = [
     "softmax",
@@ -251,9 +251,7 @@ def check_jacobian_properties_and_numerical_jacobian():
     assert_close(J.sum(axis=1), np.zeros(4), rtol=0, atol=1e-15, what="J rows sum")
     assert np.min(np.linalg.eigvalsh(J)) > -1e-12, "J is positive semi-definite"
     # Row i of the Jacobian is the gradient of y_i, i.e. sum(y * e_i), with respect to x.
-    J_num = np.stack(
-        [numerical_gradient_array(lambda z: softmax(z), x.copy(), np.eye(4)[i]) for i in range(4)]
-    )
+    J_num = np.stack([numerical_gradient_array(lambda z: softmax(z), x.copy(), np.eye(4)[i]) for i in range(4)])
     assert_gradient_close(J, J_num, tol=1e-7, what="softmax Jacobian")
 
 

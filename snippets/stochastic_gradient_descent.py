@@ -8,10 +8,10 @@ step count, which is how the Robbins-Monro step sizes are expressed.
 """
 
 import numpy as np
+from termbook.checks import assert_gradient_close, numerical_gradient
 
 from snippets.gradient_descent import gradient_descent
 from snippets.mini_batch import minibatch_indices
-from termbook.checks import assert_gradient_close, numerical_gradient
 
 
 def least_squares_loss_grad(w, X, y):

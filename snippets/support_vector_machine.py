@@ -20,9 +20,9 @@ the solution). Multi-class (one-vs-one) and probability outputs are left out.
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.k_nearest_neighbors import pairwise_sq_dists
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
 def linear_kernel(A, B):
@@ -336,9 +336,11 @@ def plot_boundaries(X, y, fits):
         sv = a > 1e-8
         ax.scatter(X[sv, 0], X[sv, 1], s=70, facecolors="none", edgecolors="k", linewidths=0.8)
         ax.set_title(title)
-    fig.set_label("Two interleaved half-moons. The linear SVM draws a straight boundary that misclassifies "
-                  "the tips of both moons; the RBF SVM's curved boundary follows the moons. Dashed lines are "
-                  "the margins f = +-1, and circled points are the support vectors")
+    fig.set_label(
+        "Two interleaved half-moons. The linear SVM draws a straight boundary that misclassifies "
+        "the tips of both moons; the RBF SVM's curved boundary follows the moons. Dashed lines are "
+        "the margins f = +-1, and circled points are the support vectors"
+    )
     return fig
 
 
@@ -352,8 +354,10 @@ if __name__ == "__main__":
         a, b, n_iter = svc_fit_smo(kernel(X, X), y, C=1.0)
         acc = np.mean(np.sign(decision_function(kernel(X, X), a, y, b)) == y)
         on_margin = np.sum((a > 1e-8) & (a < 1 - 1e-8))
-        print(f"{name:6s} C=1: {np.sum(a > 1e-8)} support vectors ({on_margin} on the margin, "
-              f"{np.sum(a >= 1 - 1e-8)} at a=C), train acc {acc:.3f}, b = {b:.4f}, {n_iter} SMO steps")
+        print(
+            f"{name:6s} C=1: {np.sum(a > 1e-8)} support vectors ({on_margin} on the margin, "
+            f"{np.sum(a >= 1 - 1e-8)} at a=C), train acc {acc:.3f}, b = {b:.4f}, {n_iter} SMO steps"
+        )
         fits.append((f"{name} kernel", kernel, a, b))
     a_lin = fits[0][2]
     w = (a_lin * y) @ X

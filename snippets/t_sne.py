@@ -18,10 +18,10 @@ gradients (scikit-learn's default is the Barnes-Hut approximation).
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.k_nearest_neighbors import pairwise_sq_dists
 from snippets.principal_component_analysis import pca_fit, pca_transform
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 EPS = np.finfo(np.float64).eps
 
@@ -305,11 +305,13 @@ def plot_embedding(Y, y, Z_pca):
             ax.scatter(Z[y == k, 0], Z[y == k, 1], s=10, color=c, label=f"cluster {k}")
         ax.set_title(title)
     axes[0].legend(fontsize=8)
-    fig.set_label("Three Gaussian clusters in 10 dimensions, 30 points each. Left, PCA: the far cluster lies "
-                  "well to the right of the two near ones. Right, t-SNE: three compact, well-separated islands; "
-                  "the far cluster is still the farthest, but relatively closer than in the data (its centre about 2.7 "
-                  "times as far as the near pair's, against 3.3 in 10-D), so the gaps between clusters are not "
-                  "to scale")
+    fig.set_label(
+        "Three Gaussian clusters in 10 dimensions, 30 points each. Left, PCA: the far cluster lies "
+        "well to the right of the two near ones. Right, t-SNE: three compact, well-separated islands; "
+        "the far cluster is still the farthest, but relatively closer than in the data (its centre about 2.7 "
+        "times as far as the near pair's, against 3.3 in 10-D), so the gaps between clusters are not "
+        "to scale"
+    )
     return fig
 
 
@@ -328,8 +330,7 @@ if __name__ == "__main__":
     print(f"iteration 500: KL(P||Q) = {dict(hist)[500]:.2f}")
     mean, comps, *_ = pca_fit(X, 2)
     Z = pca_transform(X, mean, comps)
-    print(f"nearest-neighbour label agreement: 10-D {nn_accuracy(X, y):.2f}, PCA {nn_accuracy(Z, y):.2f}, "
-          f"t-SNE {nn_accuracy(Y, y):.2f}")
+    print(f"nearest-neighbour label agreement: 10-D {nn_accuracy(X, y):.2f}, PCA {nn_accuracy(Z, y):.2f}, t-SNE {nn_accuracy(Y, y):.2f}")
     for name, W in (("10-D ", X), ("t-SNE", Y)):
         c = np.array([W[y == k].mean(axis=0) for k in range(3)])
         d01, d02 = np.linalg.norm(c[0] - c[1]), np.linalg.norm(c[0] - c[2])

@@ -15,7 +15,6 @@ backpropagation through time) and centred-difference checks.
 """
 
 import numpy as np
-
 from termbook.checks import assert_gradient_close, numerical_gradient
 
 
@@ -312,6 +311,8 @@ if __name__ == "__main__":
     ks = [1, 2, 5, 10, 20]
     print("free-running RMSE k steps after the start:", dict(zip(ks, np.round(horizon_rmse(a, b, test, ks), 3).tolist())))
     print(f"theory for the true model: sigma * sqrt((1 - a^2k)/(1 - a^2)) -> {0.3 / np.sqrt(1 - 0.81):.3f} as k grows")
-    print("scheduled sampling, P(feed the true token) at steps 0, 1000, 2000 (k = 200):",
-          np.round(inverse_sigmoid_decay([0, 1000, 2000], 200.0), 3).tolist())
+    print(
+        "scheduled sampling, P(feed the true token) at steps 0, 1000, 2000 (k = 200):",
+        np.round(inverse_sigmoid_decay([0, 1000, 2000], 200.0), 3).tolist(),
+    )
     plot_rollout(simulate_ar1(1, 30, seed=5, x0=4.0), a, b)

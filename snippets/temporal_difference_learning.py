@@ -15,7 +15,7 @@ batch TD converges to the values of the maximum-likelihood Markov model of the d
 import numpy as np
 
 from snippets.markov_decision_process import evaluate_policy
-from snippets.reinforcement_learning import frozen_lake, random_walk, reset, sample_index, step
+from snippets.reinforcement_learning import frozen_lake, reset, sample_index, step
 
 
 def td0_update(V, s, r, s2, terminated, alpha, gamma):
@@ -219,9 +219,11 @@ def plot_random_walk(estimates, curves):
     ax2.set_ylabel("RMS error, averaged over 100 runs")
     ax2.legend(fontsize=8)
     fig.tight_layout()
-    fig.set_label("Left: TD(0) estimates of the five random-walk states move from 0.5 towards the diagonal "
-                  "line of true values 1/6 to 5/6 after 1, 10 and 100 episodes. Right: the RMS error of TD(0) "
-                  "falls faster and lower than that of constant-alpha Monte Carlo for every step size shown.")
+    fig.set_label(
+        "Left: TD(0) estimates of the five random-walk states move from 0.5 towards the diagonal "
+        "line of true values 1/6 to 5/6 after 1, 10 and 100 episodes. Right: the RMS error of TD(0) "
+        "falls faster and lower than that of constant-alpha Monte Carlo for every step size shown."
+    )
     return fig
 
 
@@ -243,6 +245,5 @@ if __name__ == "__main__":
         curves[label] = rms
         print(f"  {label:18s}: {rms[-1]:.3f}")
     V_td, V_mc = batch_estimates(EXAMPLE_6_4, 2)
-    print("Example 6.4 (A,0,B,0 / six times B,1 / B,0), batch updating: "
-          f"TD V(A), V(B) = {V_td.round(3)}, MC V(A), V(B) = {V_mc.round(3)}")
+    print(f"Example 6.4 (A,0,B,0 / six times B,1 / B,0), batch updating: TD V(A), V(B) = {V_td.round(3)}, MC V(A), V(B) = {V_mc.round(3)}")
     plot_random_walk(estimates, curves)

@@ -18,7 +18,6 @@ Byte-pair encoding, which learns the vocabulary, has its own page.
 import re
 
 import numpy as np
-
 from termbook.checks import assert_close
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]"]
@@ -148,14 +147,14 @@ def encode_batch(texts, vocab, max_length=None):
     for t in texts:
         ids = [vocab[p] for p in tokenize(t, vocab)[0]]
         if max_length is not None:
-            ids = ids[:max_length - 2]
+            ids = ids[: max_length - 2]
         rows.append([vocab["[CLS]"]] + ids + [vocab["[SEP]"]])
     L = max(len(r) for r in rows)
     input_ids = np.full((len(rows), L), vocab["[PAD]"], dtype=int)
     mask = np.zeros((len(rows), L), dtype=int)
     for i, r in enumerate(rows):
-        input_ids[i, :len(r)] = r
-        mask[i, :len(r)] = 1
+        input_ids[i, : len(r)] = r
+        mask[i, : len(r)] = 1
     return input_ids, mask
 
 
@@ -216,8 +215,28 @@ def toy_vocab():
         Piece -> id, ``[PAD]`` = 0.
     """
     letters = [chr(c) for c in range(ord("a"), ord("z") + 1)]
-    words = ["the", "token", "##izer", "##ization", "##s", "split", "un", "##aff", "##able", "word",
-             "model", "##ing", "read", "play", "##ed", ".", ",", "!", "?", "'"]
+    words = [
+        "the",
+        "token",
+        "##izer",
+        "##ization",
+        "##s",
+        "split",
+        "un",
+        "##aff",
+        "##able",
+        "word",
+        "model",
+        "##ing",
+        "read",
+        "play",
+        "##ed",
+        ".",
+        ",",
+        "!",
+        "?",
+        "'",
+    ]
     pieces = SPECIALS + words + letters + ["##" + c for c in letters]
     return {p: i for i, p in enumerate(dict.fromkeys(pieces))}
 
@@ -290,9 +309,20 @@ if __name__ == "__main__":
     print("input_ids:     ", ids.tolist())
     print("attention_mask:", mask.tolist())
     print("decoded:       ", decode(ids[0], vocab))
-    print("tokens for this text: characters", len(text), "| words", len(words), "| wordpieces", len(tokens),
-          "| UTF-8 bytes", len(byte_tokens(text)))
+    print(
+        "tokens for this text: characters",
+        len(text),
+        "| words",
+        len(words),
+        "| wordpieces",
+        len(tokens),
+        "| UTF-8 bytes",
+        len(byte_tokens(text)),
+    )
     for t in ("naïve", "日本語", "🙂"):
         print(f"UTF-8 bytes of {t!r}: {byte_tokens(t).tolist()}")
-    print("greedy vs fewest pieces for 'abcde':", wordpiece("abcde", {"abc", "ab", "##d", "##e", "##cde"}),
-          fewest_pieces("abcde", {"abc", "ab", "##d", "##e", "##cde"}))
+    print(
+        "greedy vs fewest pieces for 'abcde':",
+        wordpiece("abcde", {"abc", "ab", "##d", "##e", "##cde"}),
+        fewest_pieces("abcde", {"abc", "ab", "##d", "##e", "##cde"}),
+    )

@@ -17,9 +17,9 @@ normalize=True, sample_weight=None)`` (note the default k = 2), for classes
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.accuracy import accuracy_score
-from termbook.checks import assert_close
 
 __all__ = ["top_k_accuracy_score", "top_k_accuracy_tie_aware"]
 
@@ -158,15 +158,16 @@ def check_binary_branch_and_weights():
 if __name__ == "__main__":
     np.set_printoptions(precision=2, suppress=True)
     classes = ["cat", "lynx", "dog", "wolf", "fox"]
-    scores = np.array([
-        [0.40, 0.35, 0.10, 0.05, 0.10],   # cat, predicted cat
-        [0.45, 0.30, 0.05, 0.05, 0.15],   # lynx, second guess
-        [0.05, 0.05, 0.30, 0.40, 0.20],   # dog, second guess
-        [0.10, 0.05, 0.25, 0.20, 0.40],   # wolf, third guess
-        [0.20, 0.20, 0.20, 0.20, 0.20],   # fox, all tied
-    ])
+    scores = np.array(
+        [
+            [0.40, 0.35, 0.10, 0.05, 0.10],  # cat, predicted cat
+            [0.45, 0.30, 0.05, 0.05, 0.15],  # lynx, second guess
+            [0.05, 0.05, 0.30, 0.40, 0.20],  # dog, second guess
+            [0.10, 0.05, 0.25, 0.20, 0.40],  # wolf, third guess
+            [0.20, 0.20, 0.20, 0.20, 0.20],  # fox, all tied
+        ]
+    )
     y = np.array([0, 1, 2, 3, 4])
     for k in (1, 2, 3):
-        print(f"top-{k} accuracy: {top_k_accuracy_score(y, scores, k=k):.2f}   "
-              f"tie-aware: {top_k_accuracy_tie_aware(y, scores, k=k):.2f}")
+        print(f"top-{k} accuracy: {top_k_accuracy_score(y, scores, k=k):.2f}   tie-aware: {top_k_accuracy_tie_aware(y, scores, k=k):.2f}")
     print("ranking of the tied row (sklearn order):", [classes[i] for i in np.argsort(scores[4], kind="mergesort")[::-1]])

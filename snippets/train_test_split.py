@@ -112,7 +112,7 @@ def train_test_split_indices(n_samples, test_size=None, train_size=None, rng=Non
         return np.arange(n_train), np.arange(n_train, n_train + n_test)
     if stratify is None:
         perm = rng.permutation(n_samples)
-        return perm[n_test:n_test + n_train], perm[:n_test]
+        return perm[n_test : n_test + n_train], perm[:n_test]
     classes, y_idx = np.unique(stratify, return_inverse=True)
     counts = np.bincount(y_idx)
     if counts.min() < 2:
@@ -124,8 +124,8 @@ def train_test_split_indices(n_samples, test_size=None, train_size=None, rng=Non
     train, test = [], []
     for c in range(len(classes)):
         members = rng.permutation(np.flatnonzero(y_idx == c))
-        train.extend(members[:n_i[c]])
-        test.extend(members[n_i[c]:n_i[c] + t_i[c]])
+        train.extend(members[: n_i[c]])
+        test.extend(members[n_i[c] : n_i[c] + t_i[c]])
     return rng.permutation(np.array(train, dtype=int)), rng.permutation(np.array(test, dtype=int))
 
 
@@ -208,9 +208,7 @@ def check_stratified_test_set_keeps_the_class_ratio():
 
 def check_random_split_misses_the_minority_class_as_often_as_predicted():
     y = _labels()
-    misses = np.mean([
-        y[train_test_split_indices(40, 0.25, rng=np.random.default_rng(s))[1]].sum() == 0 for s in range(4000)
-    ])
+    misses = np.mean([y[train_test_split_indices(40, 0.25, rng=np.random.default_rng(s))[1]].sum() == 0 for s in range(4000)])
     exact = prob_no_positive_in_test(40, 4, 10)
     assert abs(exact - 27 * 28 * 29 * 30 / (37 * 38 * 39 * 40)) < 1e-15
     assert abs(misses - exact) < 4 * math.sqrt(exact * (1 - exact) / 4000), (misses, exact)
@@ -251,12 +249,9 @@ if __name__ == "__main__":
     print(f"shuffle=False on 10 samples, test_size=0.25 -> sizes {split_sizes(10)}: test = last 3")
     y = _labels()
     rnd = np.array([y[train_test_split_indices(40, 0.25, rng=np.random.default_rng(s))[1]].sum() for s in range(1000)])
-    strat = np.array([
-        y[train_test_split_indices(40, 0.25, rng=np.random.default_rng(s), stratify=y)[1]].sum() for s in range(1000)
-    ])
+    strat = np.array([y[train_test_split_indices(40, 0.25, rng=np.random.default_rng(s), stratify=y)[1]].sum() for s in range(1000)])
     print("40 samples, 4 positive; test set of 10, over 1000 random seeds:")
-    print(f"  random split:     no positive in test in {np.mean(rnd == 0):.3f} of splits"
-          f" (exact {prob_no_positive_in_test(40, 4, 10):.4f})")
+    print(f"  random split:     no positive in test in {np.mean(rnd == 0):.3f} of splits (exact {prob_no_positive_in_test(40, 4, 10):.4f})")
     print(f"  stratified split: positives in test always {sorted(set(strat.tolist()))}")
     print(f"accuracy on 10 test samples has standard error up to sqrt(0.25/10) = {math.sqrt(0.025):.3f}")
     plot_positives_in_test(rnd, strat)

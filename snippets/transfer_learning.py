@@ -11,9 +11,9 @@ nothing with the source (no transfer to be had).
 """
 
 import numpy as np
+from termbook.checks import assert_close
 
 from snippets.neural_network import init_mlp, mlp_backward, mlp_forward, mse_loss
-from termbook.checks import assert_close
 
 __all__ = ["make_tasks", "train_mlp", "extract_features", "linear_probe", "with_new_head", "relative_mse"]
 
@@ -59,8 +59,10 @@ def make_tasks(rng, n_source=400, n_target=20, n_test=1000, D=20, k=4, n_source_
         return X, np.maximum(X @ M, 0.0) @ W * 3.0 + noise * rng.normal(size=(n, W.shape[1]))
 
     return {
-        "source": draw(n_source, A, W_s), "source_test": draw(n_test, A, W_s),
-        "target": draw(n_target, B, w_t), "target_test": draw(n_test, B, w_t),
+        "source": draw(n_source, A, W_s),
+        "source_test": draw(n_test, A, W_s),
+        "target": draw(n_target, B, w_t),
+        "target_test": draw(n_test, B, w_t),
     }
 
 
@@ -263,7 +265,9 @@ if __name__ == "__main__":
     print(f"pretrained MLP [20, 32, 8], source test error (MSE / variance): {relative_mse(pre, *tasks['source_test']):.4f}")
     Xt, yt = tasks["target"]
     ridge_raw = linear_probe(Xt, yt, l2=1e-3)
-    raw_err = np.mean((tasks["target_test"][0] @ ridge_raw[0] + ridge_raw[1] - tasks["target_test"][1]) ** 2) / np.var(tasks["target_test"][1])
+    raw_err = np.mean((tasks["target_test"][0] @ ridge_raw[0] + ridge_raw[1] - tasks["target_test"][1]) ** 2) / np.var(
+        tasks["target_test"][1]
+    )
     scratch = _scratch(tasks, rng)
     probe = with_new_head(pre, linear_probe(extract_features(pre, Xt), yt))
     print("target test error (MSE / variance), 20 training examples:")

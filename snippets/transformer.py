@@ -10,9 +10,9 @@ mask is True where a position may attend (as in ``scaled_dot_product_attention``
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 from snippets.attention import attention_backward, attention_forward, causal_mask, scaled_dot_product_attention
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 
 def sinusoidal_positional_encoding(T, d_model):
@@ -156,8 +156,12 @@ def _ffn_backward(dout, cache, p):
     """Gradient with respect to the input, of shape (N, T, D), and to ``W_1, b_1, W_2, b_2``."""
     x, pre, hidden = cache
     dhidden = (dout @ p["W_2"].T) * (pre > 0)
-    grads = {"W_2": np.einsum("ntf,ntd->fd", hidden, dout), "b_2": dout.sum(axis=(0, 1)),
-             "W_1": np.einsum("ntd,ntf->df", x, dhidden), "b_1": dhidden.sum(axis=(0, 1))}
+    grads = {
+        "W_2": np.einsum("ntf,ntd->fd", hidden, dout),
+        "b_2": dout.sum(axis=(0, 1)),
+        "W_1": np.einsum("ntd,ntf->df", x, dhidden),
+        "b_1": dhidden.sum(axis=(0, 1)),
+    }
     return dhidden @ p["W_1"].T, grads
 
 
@@ -256,10 +260,14 @@ def init_block_params(d_model, d_ff, rng):
     -------
     params : dict
     """
-    p = {f"W_{c}": rng.normal(scale=d_model ** -0.5, size=(d_model, d_model)) for c in "qkvo"}
+    p = {f"W_{c}": rng.normal(scale=d_model**-0.5, size=(d_model, d_model)) for c in "qkvo"}
     p.update({f"b_{c}": rng.normal(scale=0.1, size=d_model) for c in "qkvo"})
-    p.update(W_1=rng.normal(scale=d_model ** -0.5, size=(d_model, d_ff)), b_1=rng.normal(scale=0.1, size=d_ff),
-             W_2=rng.normal(scale=d_ff ** -0.5, size=(d_ff, d_model)), b_2=rng.normal(scale=0.1, size=d_model))
+    p.update(
+        W_1=rng.normal(scale=d_model**-0.5, size=(d_model, d_ff)),
+        b_1=rng.normal(scale=0.1, size=d_ff),
+        W_2=rng.normal(scale=d_ff**-0.5, size=(d_ff, d_model)),
+        b_2=rng.normal(scale=0.1, size=d_model),
+    )
     p.update(ln1_g=np.ones(d_model), ln1_b=np.zeros(d_model), ln2_g=np.ones(d_model), ln2_b=np.zeros(d_model))
     return p
 
@@ -285,7 +293,7 @@ def check_positional_encoding_shift_is_a_rotation():
     theta = k * 10000.0 ** (-np.arange(0, D, 2) / D)
     R = np.zeros((D, D))
     for i, t in enumerate(theta):
-        R[2 * i:2 * i + 2, 2 * i:2 * i + 2] = [[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]
+        R[2 * i : 2 * i + 2, 2 * i : 2 * i + 2] = [[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]]
     assert_close(pe[:-k] @ R, pe[k:], atol=1e-12, what="PE[p] R_k")
 
 
@@ -391,12 +399,12 @@ if __name__ == "__main__":
     x = rng.normal(size=(1, T, D))
     perm = np.array([4, 3, 2, 1, 0])
     out = transformer_block_forward(x, p, num_heads=2)[0]
-    print("reversed input -> reversed output, no positions:  ",
-          np.allclose(transformer_block_forward(x[:, perm], p, 2)[0], out[:, perm]))
+    print("reversed input -> reversed output, no positions:  ", np.allclose(transformer_block_forward(x[:, perm], p, 2)[0], out[:, perm]))
     pe = sinusoidal_positional_encoding(T, D)
     out = transformer_block_forward(x + pe, p, 2)[0]
-    print("reversed input -> reversed output, with positions:",
-          np.allclose(transformer_block_forward(x[:, perm] + pe, p, 2)[0], out[:, perm]))
+    print(
+        "reversed input -> reversed output, with positions:", np.allclose(transformer_block_forward(x[:, perm] + pe, p, 2)[0], out[:, perm])
+    )
     out = transformer_block_forward(x + pe, p, 2, causal_mask(T))[0]
     x2 = x.copy()
     x2[0, 2] += 1.0

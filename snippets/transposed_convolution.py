@@ -18,9 +18,9 @@ forward pass is the input-gradient of that convolution.
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 from snippets.convolution import conv2d_backward, conv2d_forward, conv_output_size
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient_array
 
 
 def conv_transpose_output_size(size, kernel, stride=1, padding=0, output_padding=0):
@@ -64,8 +64,8 @@ def conv_transpose2d_forward(x, w, b, stride=1, padding=0, output_padding=0):
     for p in range(kH):
         for q in range(kW):
             # input pixel (i, j) lands on canvas (i * stride + p, j * stride + q) with weight w[:, :, p, q]
-            canvas[:, :, p:p + stride * H:stride, q:q + stride * W:stride] += np.einsum("ncij,cf->nfij", x, w[:, :, p, q])
-    out = canvas[:, :, padding:padding + Ho, padding:padding + Wo] + b[None, :, None, None]
+            canvas[:, :, p : p + stride * H : stride, q : q + stride * W : stride] += np.einsum("ncij,cf->nfij", x, w[:, :, p, q])
+    out = canvas[:, :, padding : padding + Ho, padding : padding + Wo] + b[None, :, None, None]
     return out, (x, w, stride, padding, canvas.shape)
 
 
@@ -88,8 +88,8 @@ def conv_transpose2d_backward(dout, cache):
     kH, kW = w.shape[2:]
     dcanvas = np.zeros(canvas_shape)
     Ho, Wo = dout.shape[2:]
-    dcanvas[:, :, padding:padding + Ho, padding:padding + Wo] = dout
-    dcanvas = dcanvas[:, :, :(H - 1) * stride + kH, :(W - 1) * stride + kW]  # output_padding rows get no input
+    dcanvas[:, :, padding : padding + Ho, padding : padding + Wo] = dout
+    dcanvas = dcanvas[:, :, : (H - 1) * stride + kH, : (W - 1) * stride + kW]  # output_padding rows get no input
     # dx[n, c, i, j] = sum_{f, p, q} dcanvas[n, f, i s + p, j s + q] w[c, f, p, q]: Conv2d with weight w.
     dx, _ = conv2d_forward(dcanvas, w, np.zeros(w.shape[0]), stride=stride)
     win = sliding_window_view(dcanvas, (kH, kW), axis=(2, 3))[:, :, ::stride, ::stride]
@@ -152,9 +152,11 @@ def plot_checkerboard():
         ax.set_xticks([])
         ax.set_yticks([])
     fig.colorbar(im, ax=axes, label="number of overlapping kernel copies")
-    fig.set_label("Two heatmaps of a constant 6x6 image upsampled by a stride-2 transposed "
-                  "convolution with an all-ones kernel: with a 3x3 kernel the output shows a "
-                  "checkerboard of values 1, 2 and 4; with a 4x4 kernel the interior is uniform at 4")
+    fig.set_label(
+        "Two heatmaps of a constant 6x6 image upsampled by a stride-2 transposed "
+        "convolution with an all-ones kernel: with a 3x3 kernel the output shows a "
+        "checkerboard of values 1, 2 and 4; with a 4x4 kernel the interior is uniform at 4"
+    )
     return fig
 
 
@@ -164,8 +166,7 @@ def plot_checkerboard():
 def check_output_size_formula():
     rng = np.random.default_rng(0)
     for H, k, s, p, op in [(4, 3, 2, 1, 1), (5, 4, 2, 1, 0), (3, 3, 1, 0, 0), (2, 5, 3, 2, 2)]:
-        out, _ = conv_transpose2d_forward(rng.normal(size=(1, 2, H, H + 1)), rng.normal(size=(2, 3, k, k)),
-                                          np.zeros(3), s, p, op)
+        out, _ = conv_transpose2d_forward(rng.normal(size=(1, 2, H, H + 1)), rng.normal(size=(2, 3, k, k)), np.zeros(3), s, p, op)
         assert out.shape == (1, 3, conv_transpose_output_size(H, k, s, p, op), conv_transpose_output_size(H + 1, k, s, p, op))
     # A stride-2 conv maps sizes 7 and 8 to 4; output_padding picks which one to go back to.
     assert conv_output_size(7, 3, 2, 1) == conv_output_size(8, 3, 2, 1) == 4
@@ -207,8 +208,13 @@ def check_equals_zero_insertion_then_convolution():
     rng = np.random.default_rng(3)
     for s, p, op in [(1, 0, 0), (2, 1, 1), (2, 0, 0), (3, 1, 2)]:
         x, w, b = rng.normal(size=(2, 3, 4, 5)), rng.normal(size=(3, 2, 3, 3)), rng.normal(size=2)
-        assert_close(conv_transpose2d_forward(x, w, b, s, p, op)[0], conv_transpose_as_zero_insertion(x, w, b, s, p, op),
-                     rtol=1e-10, atol=1e-12, what=f"s={s} p={p} op={op}")
+        assert_close(
+            conv_transpose2d_forward(x, w, b, s, p, op)[0],
+            conv_transpose_as_zero_insertion(x, w, b, s, p, op),
+            rtol=1e-10,
+            atol=1e-12,
+            what=f"s={s} p={p} op={op}",
+        )
 
 
 def check_backward_matches_numerical_gradient():
@@ -221,7 +227,7 @@ def check_backward_matches_numerical_gradient():
         dx, dw, db = conv_transpose2d_backward(dout, cache)
         for name, arr, g in (("x", x, dx), ("w", w, dw), ("b", b, db)):
             args = {"x": x, "w": w, "b": b}
-            f = lambda z, name=name: conv_transpose2d_forward(**{**args, name: z}, stride=s, padding=p, output_padding=op)[0]  # noqa: E731,E501
+            f = lambda z, name=name: conv_transpose2d_forward(**{**args, name: z}, stride=s, padding=p, output_padding=op)[0]
             assert_gradient_close(g, numerical_gradient_array(f, arr, dout), tol=1e-7, what=f"{name} s={s} p={p}")
 
 
@@ -247,8 +253,10 @@ def check_batch_of_one_and_extreme_values():
 if __name__ == "__main__":
     np.set_printoptions(precision=2, suppress=True)
     for H, k, s, p, op in [(4, 4, 2, 1, 0), (4, 3, 2, 1, 1), (7, 3, 1, 1, 0), (16, 2, 2, 0, 0)]:
-        print(f"H = {H:>2}, ConvTranspose2d(k={k}, stride={s}, padding={p}, output_padding={op}) -> H_out = "
-              f"({H} - 1)*{s} - 2*{p} + {k - 1} + {op} + 1 = {conv_transpose_output_size(H, k, s, p, op)}")
+        print(
+            f"H = {H:>2}, ConvTranspose2d(k={k}, stride={s}, padding={p}, output_padding={op}) -> H_out = "
+            f"({H} - 1)*{s} - 2*{p} + {k - 1} + {op} + 1 = {conv_transpose_output_size(H, k, s, p, op)}"
+        )
     x = np.arange(1.0, 5.0).reshape(1, 1, 2, 2)
     w = np.ones((1, 1, 2, 2))
     out, _ = conv_transpose2d_forward(x, w, np.zeros(1), stride=2)
@@ -257,14 +265,24 @@ if __name__ == "__main__":
     out, _ = conv_transpose2d_forward(x, w, np.zeros(1), stride=1)
     print("the same with stride 1 (copies overlap and add):")
     print(out[0, 0])
-    print("kernel copies covering each output pixel, stride 2: kernel 3:", overlap_counts(6, 3, 2)[:8],
-          " kernel 4:", overlap_counts(6, 4, 2)[:8])
+    print(
+        "kernel copies covering each output pixel, stride 2: kernel 3:",
+        overlap_counts(6, 3, 2)[:8],
+        " kernel 4:",
+        overlap_counts(6, 4, 2)[:8],
+    )
     rng = np.random.default_rng(0)
     wc = rng.normal(size=(2, 3, 3, 3))
     xc = rng.normal(size=(1, 3, 8, 8))
     y, cache = conv2d_forward(xc, wc, np.zeros(2), stride=2, pad=1)
     back, _ = conv_transpose2d_forward(y, wc, np.zeros(3), stride=2, padding=1, output_padding=1)
-    print("Conv2d(3, 2, 3, stride=2, padding=1): (1, 3, 8, 8) ->", y.shape, "; ConvTranspose2d with the same",
-          "weights and output_padding=1 ->", back.shape, "; equal to the conv's input gradient:",
-          np.allclose(back, conv2d_backward(y, cache)[0]))
+    print(
+        "Conv2d(3, 2, 3, stride=2, padding=1): (1, 3, 8, 8) ->",
+        y.shape,
+        "; ConvTranspose2d with the same",
+        "weights and output_padding=1 ->",
+        back.shape,
+        "; equal to the conv's input gradient:",
+        np.allclose(back, conv2d_backward(y, cache)[0]),
+    )
     plot_checkerboard()

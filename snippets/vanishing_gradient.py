@@ -15,9 +15,9 @@ the derivative is 0 or 1: neither has the built-in factor 1/4.
 """
 
 import numpy as np
+from termbook.checks import assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 from snippets.activation_function import relu, relu_grad, sigmoid, sigmoid_grad, tanh, tanh_grad
-from termbook.checks import assert_gradient_close, numerical_gradient, numerical_gradient_array
 
 ACTIVATIONS = {
     "sigmoid": (sigmoid, sigmoid_grad),
@@ -121,7 +121,7 @@ def check_backward_matches_centred_differences():
     for activation in ("sigmoid", "tanh", "linear"):
         _, cache = stack_forward(x, weights, activation)
         dx, dWs, _ = stack_backward(dout, cache)
-        f = lambda v: stack_forward(v, weights, activation)[0]  # noqa: E731
+        f = lambda v: stack_forward(v, weights, activation)[0]
         assert_gradient_close(dx, numerical_gradient_array(f, x.copy(), dout), tol=1e-7, what=f"dx {activation}")
         for i, W in enumerate(weights):
             g = numerical_gradient(lambda _: np.sum(stack_forward(x, weights, activation)[0] * dout), W)

@@ -19,10 +19,10 @@ instead of a Bernoulli decoder. Parameters reuse :func:`snippets.autoencoder.ini
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.autoencoder import init_autoencoder, make_correlated_data
 from snippets.kl_divergence import kl_normal
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 __all__ = [
     "init_vae",
@@ -58,9 +58,12 @@ def init_vae(n_features, latent_dim, rng, scale=0.1):
     """
     ae = init_autoencoder(n_features, latent_dim, rng, scale)
     return {
-        "W_mu": ae["W_enc"], "b_mu": ae["b_enc"],
-        "W_lv": np.zeros((n_features, latent_dim)), "b_lv": np.zeros(latent_dim),
-        "W_dec": ae["W_dec"], "b_dec": ae["b_dec"],
+        "W_mu": ae["W_enc"],
+        "b_mu": ae["b_enc"],
+        "W_lv": np.zeros((n_features, latent_dim)),
+        "b_lv": np.zeros(latent_dim),
+        "W_dec": ae["W_dec"],
+        "b_dec": ae["b_dec"],
     }
 
 
@@ -136,9 +139,12 @@ def vae_loss_backward(cache):
     dmu = dz + mu / N
     dlogvar = dz * eps * 0.5 * std + 0.5 * (np.exp(logvar) - 1.0) / N
     return {
-        "W_mu": X.T @ dmu, "b_mu": dmu.sum(axis=0),
-        "W_lv": X.T @ dlogvar, "b_lv": dlogvar.sum(axis=0),
-        "W_dec": z.T @ dx_hat, "b_dec": dx_hat.sum(axis=0),
+        "W_mu": X.T @ dmu,
+        "b_mu": dmu.sum(axis=0),
+        "W_lv": X.T @ dlogvar,
+        "b_lv": dlogvar.sum(axis=0),
+        "W_dec": z.T @ dx_hat,
+        "b_dec": dx_hat.sum(axis=0),
     }
 
 
@@ -324,8 +330,10 @@ def check_backward_gradient():
     _, cache = vae_loss_forward(params, X, eps, sigma=0.8)
     grads = vae_loss_backward(cache)
     for name in PARAM_NAMES:
+
         def f(v, name=name):
             return vae_loss_forward({**params, name: v}, X, eps, sigma=0.8)[0]
+
         assert_gradient_close(grads[name], numerical_gradient(f, params[name].copy()), tol=1e-7, what=name)
 
 
@@ -388,8 +396,10 @@ def plot_training(history, exact_nll):
     ax.set_ylabel("nats per example")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.set_label("The negative ELBO of a linear VAE falls during training and levels off just above the "
-                  "dashed line of the exact negative log-likelihood, which it never crosses on average.")
+    fig.set_label(
+        "The negative ELBO of a linear VAE falls during training and levels off just above the "
+        "dashed line of the exact negative log-likelihood, which it never crosses on average."
+    )
     return fig
 
 
@@ -397,7 +407,9 @@ if __name__ == "__main__":
     np.set_printoptions(precision=4, suppress=True)
     print("KL(N(mu, e^logvar) || N(0, 1)):")
     for mu, lv in [(0.0, 0.0), (1.0, 0.0), (0.0, np.log(4.0)), (2.0, np.log(0.25))]:
-        print(f"  mu = {mu:.1f}, sigma^2 = {np.exp(lv):.2f}: {gaussian_kl_standard_normal(np.array([[mu]]), np.array([[lv]]))[0] + 0.0:.4f}")
+        print(
+            f"  mu = {mu:.1f}, sigma^2 = {np.exp(lv):.2f}: {gaussian_kl_standard_normal(np.array([[mu]]), np.array([[lv]]))[0] + 0.0:.4f}"
+        )
     rng = np.random.default_rng(4)
     X = make_correlated_data(rng, n=200, stds=(2.0, 0.5))
     params, history = train_vae(X, 1, rng, sigma=0.5, lr=0.02, steps=3000)

@@ -164,8 +164,7 @@ def check_sgd_weight_decay_equals_l2_penalty_even_with_momentum():
     np.testing.assert_allclose(w1, w2, rtol=1e-13)
     # Without momentum it is also the shrink-then-step form: (1 - lr wd) w - lr g.
     w = rng.normal(size=4)
-    np.testing.assert_allclose(sgd_step(w, grads[0], None, 0.1, weight_decay=0.05)[0],
-                               (1 - 0.1 * 0.05) * w - 0.1 * grads[0], rtol=1e-13)
+    np.testing.assert_allclose(sgd_step(w, grads[0], None, 0.1, weight_decay=0.05)[0], (1 - 0.1 * 0.05) * w - 0.1 * grads[0], rtol=1e-13)
 
 
 def check_gradient_descent_with_weight_decay_is_ridge():
@@ -251,8 +250,7 @@ if __name__ == "__main__":
     adam_l2 = run("adam_l2", grads, np.ones(2), 1e-3, 1.0)
     print("two weights start at 1; gradients are pure noise with sd 10 and 0.01; lr = 1e-3, decay 1.0")
     for t in (0, 500, 1000, 3000):
-        print(f"step {t:4d}: AdamW |w| = [{adamw[t, 0]:.3f}, {adamw[t, 1]:.3f}]"
-              f"   Adam+L2 |w| = [{adam_l2[t, 0]:.3f}, {adam_l2[t, 1]:.3f}]")
+        print(f"step {t:4d}: AdamW |w| = [{adamw[t, 0]:.3f}, {adamw[t, 1]:.3f}]   Adam+L2 |w| = [{adam_l2[t, 0]:.3f}, {adam_l2[t, 1]:.3f}]")
     print(f"pure decay (1 - lr*wd)^3000 = {(1 - 1e-3) ** 3000:.3f}; half-life {decay_half_life(1e-3, 1.0):.0f} steps")
     alpha, lam = 1e-2, 1e-3
     print(f"paper AdamW with alpha = {alpha}, lambda = {lam} == torch AdamW(lr = {alpha} * eta_t, weight_decay = {lam / alpha:g})")

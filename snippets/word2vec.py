@@ -14,9 +14,9 @@ applied in mini-batches of pairs (the C tool and gensim update after every pair)
 """
 
 import numpy as np
+from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 from snippets.cosine_similarity import pairwise_cosine_similarity
-from termbook.checks import assert_close, assert_gradient_close, numerical_gradient
 
 
 def build_vocab(sentences, min_count=1):
@@ -111,7 +111,7 @@ def skipgram_pairs(ids, window, rng=None, sentence=None):
     for d in range(-window, window + 1):
         if d == 0:
             continue
-        i = pos[max(0, -d):L - max(0, d)]  # positions whose neighbour i + d exists
+        i = pos[max(0, -d) : L - max(0, d)]  # positions whose neighbour i + d exists
         keep = (sentence[i + d] == sentence[i]) & (abs(d) <= reach[i])
         centre.append(i[keep])
         context.append(i[keep] + d)
@@ -157,8 +157,7 @@ def sgns_loss(W_in, W_out, centers, contexts, negatives):
     return float(loss), dW_in, dW_out
 
 
-def train_word2vec(sentences, vector_size=10, window=2, negative=5, epochs=30, alpha=0.025,
-                   min_alpha=0.0001, sample=0.0, batch=64, seed=0):
+def train_word2vec(sentences, vector_size=10, window=2, negative=5, epochs=30, alpha=0.025, min_alpha=0.0001, sample=0.0, batch=64, seed=0):
     """Train skip-gram with negative sampling on a small corpus.
 
     Parameters
@@ -203,8 +202,8 @@ def train_word2vec(sentences, vector_size=10, window=2, negative=5, epochs=30, a
         epoch_loss = 0.0
         for start in range(0, len(pairs), batch):
             lr = max(min_alpha, alpha - (alpha - min_alpha) * step / total_steps)
-            c, o = pairs[start:start + batch, 0], pairs[start:start + batch, 1]
-            neg = negatives[start:start + batch]
+            c, o = pairs[start : start + batch, 0], pairs[start : start + batch, 1]
+            neg = negatives[start : start + batch]
             loss, dW_in, dW_out = sgns_loss(W_in, W_out, c, o, neg)
             W_in -= lr * dW_in
             W_out -= lr * dW_out
@@ -246,8 +245,10 @@ def toy_corpus(n=300, seed=0):
     list of list of str
     """
     rng = np.random.default_rng(seed)
-    groups = [(["cat", "dog", "mouse"], ["chases", "bites", "feeds"], ["garden", "barn"]),
-              (["king", "queen", "prince"], ["rules", "crowns", "greets"], ["castle", "palace"])]
+    groups = [
+        (["cat", "dog", "mouse"], ["chases", "bites", "feeds"], ["garden", "barn"]),
+        (["king", "queen", "prince"], ["rules", "crowns", "greets"], ["castle", "palace"]),
+    ]
     out = []
     for _ in range(n):
         nouns, verbs, places = groups[rng.integers(2)]
@@ -275,11 +276,13 @@ def plot_vectors(words, W):
     ax.set_ylabel("principal component 2")
     ax.set_title("skip-gram word vectors")
     fig.tight_layout()
-    fig.set_label("Scatter plot of the 18 word vectors on their first two principal components: verbs "
-                  "on the left, nouns on the right, and the two topics separated vertically (chases, "
-                  "bites, feeds and cat, dog, mouse below; rules, crowns, greets and king, queen, prince "
-                  "above). The four place words overlap at the middle right, because with a window of 2 "
-                  "they only ever see 'in the'; 'the' and 'in' lie apart from everything")
+    fig.set_label(
+        "Scatter plot of the 18 word vectors on their first two principal components: verbs "
+        "on the left, nouns on the right, and the two topics separated vertically (chases, "
+        "bites, feeds and cat, dog, mouse below; rules, crowns, greets and king, queen, prince "
+        "above). The four place words overlap at the middle right, because with a window of 2 "
+        "they only ever see 'in the'; 'the' and 'in' lie apart from everything"
+    )
     return fig
 
 
@@ -360,17 +363,23 @@ if __name__ == "__main__":
     print("two of the sentences:", " ".join(corpus[0]), "|", " ".join(corpus[1]))
     words, counts = build_vocab(corpus)
     print("vocabulary:", len(words), "words; most frequent:", list(zip(words[:3], counts[:3].tolist())))
-    print("noise probabilities of 'the' and 'barn': count^1 ->",
-          noise_distribution(counts, 1.0)[[0, words.index("barn")]],
-          " count^0.75 ->", noise_distribution(counts)[[0, words.index("barn")]])
+    print(
+        "noise probabilities of 'the' and 'barn': count^1 ->",
+        noise_distribution(counts, 1.0)[[0, words.index("barn")]],
+        " count^0.75 ->",
+        noise_distribution(counts)[[0, words.index("barn")]],
+    )
     print("gensim keep probability of 'the' with sample=1e-3:", keep_probability(counts, 1e-3)[0].round(3))
     words, W, losses = train_word2vec(corpus, epochs=10)
     print("mean loss per pair, epochs 1, 5, 10:", np.array(losses)[[0, 4, 9]])
     S = pairwise_cosine_similarity(W, W)
     a, r = ([words.index(w) for w in g] for g in GROUPS)
-    print("mean cosine: within {cat, dog, mouse} and {king, queen, prince}:",
-          round(float(np.mean([S[i, j] for g in (a, r) for i in g for j in g if i != j])), 3),
-          " across the groups:", round(float(np.mean([S[i, j] for i in a for j in r])), 3))
+    print(
+        "mean cosine: within {cat, dog, mouse} and {king, queen, prince}:",
+        round(float(np.mean([S[i, j] for g in (a, r) for i in g for j in g if i != j])), 3),
+        " across the groups:",
+        round(float(np.mean([S[i, j] for i in a for j in r])), 3),
+    )
     for w in ("cat", "king"):
         print(f"most_similar('{w}'):", [(v, round(s, 2)) for v, s in most_similar(words, W, w)])
     plot_vectors(words, W)

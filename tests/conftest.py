@@ -6,9 +6,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 
 pytest_plugins = ["pytester"]
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from termbook.cli import main
 from termbook.errors import Problem, printable
 from termbook.loading import load_glossary
@@ -156,17 +155,33 @@ CASES = [
     Case("related-not-a-slug.yml", 7, 11, "related[0]", "'Batch Norm' is not a slug", "'batch-norm'"),
     Case("tags-wrong-type.yml", 8, 3, "tags", "expected a list of tags, got a mapping", "'- item'"),
     Case("references-wrong-type.yml", 7, 13, "references", "expected a list of {title, authors, year, url}", "'- title: ...'"),
-    Case("reference-item-wrong-type.yml", 8, 5, "references[0]", "expected a mapping {title, authors, year, url}, got text", "'- title: ...'"),
+    Case(
+        "reference-item-wrong-type.yml", 8, 5, "references[0]", "expected a mapping {title, authors, year, url}, got text", "'- title: ...'"
+    ),
     Case("reference-title-wrong-type.yml", 8, 12, "references[0].title", "expected text, got a number (1984)", "in quotes"),
     Case("reference-title-missing.yml", 8, 5, "references[0].title", "required field is missing", "add 'title:'"),
     Case("reference-authors-wrong-type.yml", 9, 14, "references[0].authors", "expected text, got a list", "authors as one text"),
-    Case("reference-year-wrong-type.yml", 9, 11, "references[0].year", "expected a whole number (the year), got text ('2015')", "without quotes"),
+    Case(
+        "reference-year-wrong-type.yml",
+        9,
+        11,
+        "references[0].year",
+        "expected a whole number (the year), got text ('2015')",
+        "without quotes",
+    ),
     Case("reference-url-wrong-type.yml", 9, 10, "references[0].url", "expected an http(s) URL, got a list", "without brackets"),
     Case("reference-url-javascript.yml", 9, 10, "references[0].url", "'javascript:alert(document.cookie)' is not an http(s) URL", "doi"),
     Case("reference-url-ftp.yml", 9, 10, "references[0].url", "'ftp://ftp.example.org/paper.pdf' is not an http(s) URL", "doi"),
     Case("snippet-wrong-type.yml", 7, 10, "snippet", "expected a path to a .py file, got a list", "without brackets"),
     Case("verify-wrong-type.yml", 7, 9, "verify", "expected a mapping {timeout, rtol, atol}, got a number (5)", "'timeout: 5'"),
-    Case("verify-timeout-wrong-type.yml", 8, 12, "verify.timeout", "expected a number of seconds, got text ('10s')", "without quotes or units"),
+    Case(
+        "verify-timeout-wrong-type.yml",
+        8,
+        12,
+        "verify.timeout",
+        "expected a number of seconds, got text ('10s')",
+        "without quotes or units",
+    ),
     Case("verify-timeout-out-of-range.yml", 8, 12, "verify.timeout", "0 is out of range", "positive number of seconds"),
     Case("verify-rtol-wrong-type.yml", 8, 9, "verify.rtol", "expected a number, got text ('1e-5')", "'1.0e-5'"),
     Case("verify-atol-wrong-type.yml", 8, 9, "verify.atol", "expected a number, got a boolean (true)", "write a number"),
@@ -180,11 +195,43 @@ CASES = [
     # related slugs, names and aliases across files
     Case("related-self.yml", 7, 11, "related[0]", "a term cannot be related to itself", "remove it"),
     Case("related-unknown.yml", 7, 11, "related[0]", "unknown term 'no-such-term-anywhere-in-the-corpus'", "create terms/no-such-term"),
-    Case("related-typo", 7, 11, "related[0]", "unknown term 'dropout-regularization'", "did you mean 'dropout-regularisation'?", "terms/related-typo.yml"),
-    Case("alias-is-another-name", 7, 15, "aliases[1]", "alias 'lambda network' is the name of another term (lambda-network)", "mention Lambda Network in 'related'", "terms/leaky-neuron.yml"),
-    Case("alias-shared", 7, 11, "aliases[0]", "alias 'sn' is also an alias of spectral-norm", "an alias must lead to one term", "terms/switchable-norm.yml"),
+    Case(
+        "related-typo",
+        7,
+        11,
+        "related[0]",
+        "unknown term 'dropout-regularization'",
+        "did you mean 'dropout-regularisation'?",
+        "terms/related-typo.yml",
+    ),
+    Case(
+        "alias-is-another-name",
+        7,
+        15,
+        "aliases[1]",
+        "alias 'lambda network' is the name of another term (lambda-network)",
+        "mention Lambda Network in 'related'",
+        "terms/leaky-neuron.yml",
+    ),
+    Case(
+        "alias-shared",
+        7,
+        11,
+        "aliases[0]",
+        "alias 'sn' is also an alias of spectral-norm",
+        "an alias must lead to one term",
+        "terms/switchable-norm.yml",
+    ),
     Case("alias-own-name.yml", 7, 11, "aliases[0]", "alias 'alias own name' is the term's own name", "remove it"),
-    Case("duplicate-name", 1, 7, "term", "term name 'Weight Decay' is already used by terms/weight-decay-again.yml", "make the names distinct", "terms/weight-decay.yml"),
+    Case(
+        "duplicate-name",
+        1,
+        7,
+        "term",
+        "term name 'Weight Decay' is already used by terms/weight-decay-again.yml",
+        "make the names distinct",
+        "terms/weight-decay.yml",
+    ),
     # file names
     Case("Batch Norm.yml", None, None, None, "the file name 'Batch Norm.yml' is not a valid slug", "rename it to 'batch-norm.yml'"),
     Case("BatchNorm.yml", None, None, None, "is not a valid slug", "rename it to 'batchnorm.yml'"),
@@ -322,8 +369,7 @@ def test_all_cases_in_one_directory_are_reported_in_one_run(tmp_path):
     assert not reported & PARTNERS
     for case in ALL:  # and each one's own problem is among them, at its place
         assert any(
-            p.file == case.expected_file and p.field == case.field and case.message in p.message and p.line == case.line
-            for p in problems
+            p.file == case.expected_file and p.field == case.field and case.message in p.message and p.line == case.line for p in problems
         ), case.name
 
 

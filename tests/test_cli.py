@@ -8,7 +8,6 @@ import sys
 
 import jsonschema
 import yaml
-
 from termbook.cli import main
 from termbook.loading import load_glossary
 from termbook.model import json_schema, json_schema_text

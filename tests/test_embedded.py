@@ -20,17 +20,34 @@ EXAMPLE = ROOT / "examples" / "embedded"
 def wheel_dir(tmp_path_factory) -> Path:
     """termbook built as a wheel and unpacked (pip install --target), ahead of the editable install."""
     out = tmp_path_factory.mktemp("wheel")
+    source = out / "source"  # a copy: setuptools writes build/ next to pyproject.toml
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    shutil.copytree(ROOT / "plugins", source / "plugins", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     proc = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(out / "dist"), str(ROOT)],
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(out / "dist"), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     [wheel] = (out / "dist").glob("termbook-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for packaged in ("termbook/templates/term.md.j2", "termbook/assets/termbook.css", "termbook/assets/iframe-worker-shim.js", "termbook/execution/worker.py"):
+    for packaged in (
+        "termbook/templates/term.md.j2",
+        "termbook/assets/termbook.css",
+        "termbook/assets/iframe-worker-shim.js",
+        "termbook/execution/worker.py",
+    ):
         assert packaged in names, f"{packaged} is missing from the wheel"
     target = out / "site-packages"
-    proc = subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "--target", str(target), str(wheel)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     return target
 

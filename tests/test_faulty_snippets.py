@@ -23,15 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from termbook.execution.cache import Cache
-from termbook.loading import load_glossary
 from termbook.execution.pool import WorkerPool
 from termbook.execution.verification import Verdict, verify_terms
-
-VERIFIED, FAILED = Verdict.VERIFIED, Verdict.FAILED
+from termbook.loading import load_glossary
 
 from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, Project, term
+
+VERIFIED, FAILED = Verdict.VERIFIED, Verdict.FAILED
 
 TIMEOUT = 2
 
@@ -88,7 +87,11 @@ FAULTS = [
         "running the snippet raised MemoryError: memory limit exceeded: Unable to allocate 46.6 GiB",
     ),
     Fault("print 100 MB", "print('x' * 100_000_000)\n", "output limit exceeded: more than 1048576 bytes printed"),
-    Fault("print 100 MB in pieces", "for _ in range(100):\n    print('x' * 1_000_000)\n", "output limit exceeded: more than 1048576 bytes printed"),
+    Fault(
+        "print 100 MB in pieces",
+        "for _ in range(100):\n    print('x' * 1_000_000)\n",
+        "output limit exceeded: more than 1048576 bytes printed",
+    ),
     Fault("sys.exit(3)", "import sys\nsys.exit(3)\n", "running the snippet raised SystemExit: the snippet called sys.exit(3)"),
     Fault(
         "os._exit(0) before the checks",
@@ -201,8 +204,7 @@ def test_fork_in_a_loop_is_bounded_and_every_process_ends(tmp_path, marker):
     # every child sleeps, holding its process slot: only the process limit can end the loop
     # (children that fork on would make a chain reaction whose length depends on the scheduler)
     source = (
-        f"import os, time\nkeep = open({str(marker)!r})\n"
-        "while True:\n    if os.fork() == 0:\n        time.sleep(60)\n        os._exit(0)\n"
+        f"import os, time\nkeep = open({str(marker)!r})\nwhile True:\n    if os.fork() == 0:\n        time.sleep(60)\n        os._exit(0)\n"
     )
     project = faulty_project(tmp_path, source, timeout=30)  # forking 256 processes takes < 1 s, even loaded
     before = snapshot(project.root)
@@ -268,9 +270,7 @@ def check_passes_only_once():
         # a forced run runs it: the hidden state makes it fail, and the failure is reported...
         forced = verify(project, cache, force=True)
         assert forced["fault"].status == FAILED and not forced["fault"].cached
-        assert forced["fault"].reason == (
-            f"1 check failed (check_passes_only_once): AssertionError: ran before: {state} exists"
-        )
+        assert forced["fault"].reason == (f"1 check failed (check_passes_only_once): AssertionError: ran before: {state} exists")
         assert forced["good"].status == VERIFIED
         # ...and it replaces the cached success: the next plain run does not go back to "verified"
         after = verify(project, cache)

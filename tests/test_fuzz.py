@@ -20,7 +20,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.configuration import set_hypothesis_home_dir
-
 from termbook.errors import Problem, format_report
 from termbook.loading import load_glossary
 from termbook.model import FIELDS, SLUG_RE
@@ -63,11 +62,62 @@ json_like = st.recursive(
 )
 documents = st.dictionaries(keys, json_like, max_size=8) | json_like
 YAML_TOKENS = [
-    "term:", "summary:", "definition:", "faq:", "related:", "references:", "verify:", "timeout:", " ", "  ", "\n",
-    "\t", "- ", "[", "]", "{", "}", ": ", ",", "&a ", "*a", "!!python/object:os.system ", "!!python/name:os.system",
-    "!foo ", "!!binary ", "!!int ", "!!timestamp ", "'", '"', "\\", "? ", "| ", "> ", "# ", "---\n", "...\n", "<<: ",
-    "2020-13-45", "0x", "~", "yes", "no", "1e-5", ".nan", ".inf", "%YAML 1.1\n", "%TAG ! tag:x,2000:\n", "\x00",
-    "\x1b", "\ufeff", "é", "\u2028", "Dropout", "q: ", "a: ", "x" * 50,
+    "term:",
+    "summary:",
+    "definition:",
+    "faq:",
+    "related:",
+    "references:",
+    "verify:",
+    "timeout:",
+    " ",
+    "  ",
+    "\n",
+    "\t",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ": ",
+    ",",
+    "&a ",
+    "*a",
+    "!!python/object:os.system ",
+    "!!python/name:os.system",
+    "!foo ",
+    "!!binary ",
+    "!!int ",
+    "!!timestamp ",
+    "'",
+    '"',
+    "\\",
+    "? ",
+    "| ",
+    "> ",
+    "# ",
+    "---\n",
+    "...\n",
+    "<<: ",
+    "2020-13-45",
+    "0x",
+    "~",
+    "yes",
+    "no",
+    "1e-5",
+    ".nan",
+    ".inf",
+    "%YAML 1.1\n",
+    "%TAG ! tag:x,2000:\n",
+    "\x00",
+    "\x1b",
+    "\ufeff",
+    "é",
+    "\u2028",
+    "Dropout",
+    "q: ",
+    "a: ",
+    "x" * 50,
 ]
 yaml_like = st.lists(st.sampled_from(YAML_TOKENS), max_size=60).map("".join)
 

@@ -14,7 +14,6 @@ import re
 
 import pytest
 from mkdocs.exceptions import Abort
-
 from termbook.glossary import BuildOptions, load_and_verify
 from termbook.project import Project
 

@@ -101,8 +101,8 @@ def test_exports_carry_the_text_verbatim_and_safely(hostile_site):
     ],
 )
 def test_unsafe_link_targets_are_errors(project, text, message):
-    from termbook.loading import load_glossary
     from termbook.glossary import BuildOptions, load_and_verify
+    from termbook.loading import load_glossary
     from termbook.project import Project
 
     project.add_term("evil", term("Evil", definition=f"One.\n\nTwo {text}."))

@@ -6,7 +6,6 @@ import sys
 import unicodedata
 
 import pytest
-
 from termbook.loading import load_glossary
 from termbook.safety import INVISIBLE
 

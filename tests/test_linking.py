@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from termbook.linking import Linker, backlinks, link_term, phrases_of, plural
 from termbook.model import Term, TermData
 
@@ -45,14 +44,18 @@ def link(text, self_slug="dropout"):
     return result.text, result.targets
 
 
-def L(text, slug):  # noqa: N802 - reads like the Markdown it stands for
+def L(text, slug):
     return f'[{text}]({slug}.md "{LINKER.targets[slug].summary}")'
 
 
 CASES = [
     ("plain mention", "We use gradient descent here.", f"We use {L('gradient descent', 'gradient-descent')} here."),
     ("case-insensitive words", "Gradient Descent works.", f"{L('Gradient Descent', 'gradient-descent')} works."),
-    ("longest match wins", "Stochastic gradient descent is noisy.", f"{L('Stochastic gradient descent', 'stochastic-gradient-descent')} is noisy."),
+    (
+        "longest match wins",
+        "Stochastic gradient descent is noisy.",
+        f"{L('Stochastic gradient descent', 'stochastic-gradient-descent')} is noisy.",
+    ),
     ("first mention only", "dropout? No: BN and BN again.", f"dropout? No: {L('BN', 'batch-normalization')} and BN again."),
     ("acronym exact", "bn is not BN", f"bn is not {L('BN', 'batch-normalization')}"),
     ("acronym not inside word", "An organ, a GAN.", f"An organ, a {L('GAN', 'generative-adversarial-network')}."),
@@ -61,7 +64,11 @@ CASES = [
     ("plural of phrase", "Several activation functions.", f"Several {L('activation functions', 'activation-function')}."),
     ("irregular plural", "Use minibatches.", f"Use {L('minibatches', 'mini-batch')}."),
     ("hyphenated term", "Each mini-batch.", f"Each {L('mini-batch', 'mini-batch')}."),
-    ("hyphen hides inner word", "Self-attention, not attention.", f"{L('Self-attention', 'transformer')}, not {L('attention', 'attention')}."),
+    (
+        "hyphen hides inner word",
+        "Self-attention, not attention.",
+        f"{L('Self-attention', 'transformer')}, not {L('attention', 'attention')}.",
+    ),
     ("no self link", "Dropout and dropout.", "Dropout and dropout."),
     ("inline code", "Call `dropout` or `BN`.", "Call `dropout` or `BN`."),
     ("fenced code", "```python\nbn = BN()\n```\nBN", f"```python\nbn = BN()\n```\n{L('BN', 'batch-normalization')}"),
@@ -72,7 +79,11 @@ CASES = [
     ("bare url", "See https://example.org/gradient-descent.", "See https://example.org/gradient-descent."),
     ("file name", "Open autoencoder.py now.", "Open autoencoder.py now."),
     ("path", "snippets/autoencoder here", "snippets/autoencoder here"),
-    ("no_autolink phrase", "The activation map, then the activation.", f"The activation map, then the {L('activation', 'activation-function')}."),
+    (
+        "no_autolink phrase",
+        "The activation map, then the activation.",
+        f"The activation map, then the {L('activation', 'activation-function')}.",
+    ),
     ("possessive", "Transformer's heads.", f"{L('Transformer', 'transformer')}'s heads."),
     ("phrase across punctuation", "gradient, descent", "gradient, descent"),
     ("phrase across newline", "batch\nnormalization", L("batch\nnormalization", "batch-normalization")),
@@ -113,8 +124,15 @@ def test_tooltips_escape_quotes():
 
 @pytest.mark.parametrize(
     "word,expected",
-    [("autoencoder", "autoencoders"), ("loss", "losses"), ("batch", "batches"), ("entropy", "entropies"),
-     ("activation function", "activation functions"), ("GAN", "GANs"), ("key", "keys")],
+    [
+        ("autoencoder", "autoencoders"),
+        ("loss", "losses"),
+        ("batch", "batches"),
+        ("entropy", "entropies"),
+        ("activation function", "activation functions"),
+        ("GAN", "GANs"),
+        ("key", "keys"),
+    ],
 )
 def test_plural(word, expected):
     assert plural(word) == expected

@@ -10,7 +10,6 @@ import nbformat
 import pytest
 from mkdocs.exceptions import Abort
 from nbclient import NotebookClient
-
 from termbook.loading import load_glossary
 from termbook.notebooks import split_snippet, term_notebook
 from termbook.project import Project
@@ -174,12 +173,14 @@ def test_tutorial_figure_without_alt_text_is_reported_with_its_cell(project, cap
 def test_alt_texts_never_label_the_wrong_image():
     from termbook.tutorials import NBCONVERT_PLACEHOLDER, figure_alt_texts, with_alt_texts
 
-    nb = {"cells": [
-        {"cell_type": "markdown", "source": "![x](y.png)"},
-        {"cell_type": "code", "metadata": {"termbook": {"alt": "first"}}, "outputs": [{"data": {"image/png": "..."}}]},
-        {"cell_type": "code", "metadata": {}, "outputs": [{"data": {"text/plain": "no figure"}}]},
-        {"cell_type": "code", "metadata": {}, "outputs": [{"data": {"image/svg+xml": "<svg/>"}}]},
-    ]}
+    nb = {
+        "cells": [
+            {"cell_type": "markdown", "source": "![x](y.png)"},
+            {"cell_type": "code", "metadata": {"termbook": {"alt": "first"}}, "outputs": [{"data": {"image/png": "..."}}]},
+            {"cell_type": "code", "metadata": {}, "outputs": [{"data": {"text/plain": "no figure"}}]},
+            {"cell_type": "code", "metadata": {}, "outputs": [{"data": {"image/svg+xml": "<svg/>"}}]},
+        ]
+    }
     alts, problems = figure_alt_texts(nb, "t.ipynb")
     assert alts == ["first", None]
     assert [p.field for p in problems] == ["cells[3].metadata.termbook.alt"]

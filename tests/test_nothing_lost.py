@@ -14,12 +14,11 @@ import threading
 from pathlib import Path
 
 import pytest
-
-from termbook.execution.cache import FORMAT, Cache
 from termbook.cli import main
-from termbook.loading import load_glossary
+from termbook.execution.cache import FORMAT, Cache
 from termbook.execution.pool import WorkerPool
 from termbook.execution.verification import verify_terms
+from termbook.loading import load_glossary
 
 from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, ROOT, Project, term
 from .test_faulty_snippets import snapshot

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from termbook.execution.outputs import compare_output, tokens
 
 SAME = [

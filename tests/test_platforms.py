@@ -36,7 +36,12 @@ def _build(tool: Path, work: Path, site: str) -> None:
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     proc = subprocess.run(
         [str(tool), "build", "--strict", "-f", "mkdocs.yml", "--site-dir", str(work / site)],
-        cwd=work, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=1200,
+        cwd=work,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
 

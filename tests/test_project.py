@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
-import pytest
 import yaml
-
 from termbook.cli import main
 from termbook.project import Layout, Project
 
 from .conftest import MKDOCS_YML, term
 
-CUSTOM = {"terms_dir": "glossary/entries", "snippets_dir": "code/examples", "cache_dir": ".tb-cache", "url_prefix": "glossary", "files_prefix": "glossary"}
+CUSTOM = {
+    "terms_dir": "glossary/entries",
+    "snippets_dir": "code/examples",
+    "cache_dir": ".tb-cache",
+    "url_prefix": "glossary",
+    "files_prefix": "glossary",
+}
 
 
 def custom_project(root: Path) -> Path:
@@ -34,7 +37,9 @@ def custom_project(root: Path) -> Path:
     code = root / "code" / "examples"
     code.mkdir(parents=True)
     (code / "__init__.py").write_text("")
-    (code / "base.py").write_text("def f():\n    return 1\n\ndef check_f():\n    assert f() == 1\n\nif __name__ == '__main__':\n    print(f())\n")
+    (code / "base.py").write_text(
+        "def f():\n    return 1\n\ndef check_f():\n    assert f() == 1\n\nif __name__ == '__main__':\n    print(f())\n"
+    )
     (code / "base.out").write_text("1\n")
     (code / "user.py").write_text(
         "from examples.base import f\n\ndef check_g():\n    assert f() + 1 == 2\n\nif __name__ == '__main__':\n    print(f() + 1)\n"
@@ -71,11 +76,15 @@ def test_check_and_build_honour_every_folder_and_the_prefix(tmp_path, capsys):
     assert "2 terms, 0 errors" in err and "2 verified" in err
     assert list((root / ".tb-cache").rglob("*.json")) and not (root / ".cache").exists()
     # editing the imported snippet re-runs its dependent (dependencies of a package not named `snippets`)
-    (root / "code" / "examples" / "base.py").write_text((root / "code" / "examples" / "base.py").read_text().replace("return 1", "return 5"))
+    (root / "code" / "examples" / "base.py").write_text(
+        (root / "code" / "examples" / "base.py").read_text().replace("return 1", "return 5")
+    )
     assert main(["--root", str(root), "check"]) == 1
     err = capsys.readouterr().err
     assert "user: not verified" in err and "2 run" in err
-    (root / "code" / "examples" / "base.py").write_text((root / "code" / "examples" / "base.py").read_text().replace("return 5", "return 1"))
+    (root / "code" / "examples" / "base.py").write_text(
+        (root / "code" / "examples" / "base.py").read_text().replace("return 5", "return 1")
+    )
 
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -108,7 +117,16 @@ def test_tutorial_cache_key_follows_the_snippets_package(tmp_path):
     root = custom_project(tmp_path / "p")
     (root / "docs" / "tutorials").mkdir()
     nb = root / "docs" / "tutorials" / "t.ipynb"
-    nb.write_text(json.dumps({"cells": [{"cell_type": "code", "source": "from examples.base import f\nprint(f())"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    nb.write_text(
+        json.dumps(
+            {
+                "cells": [{"cell_type": "code", "source": "from examples.base import f\nprint(f())"}],
+                "metadata": {},
+                "nbformat": 4,
+                "nbformat_minor": 5,
+            }
+        )
+    )
     project = Project.discover(root)
     before = tutorial_cache_key(nb, project)
     (root / "code" / "examples" / "base.py").write_text("def f():\n    return 2\n")

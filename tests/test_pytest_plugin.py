@@ -32,7 +32,7 @@ def test_items_named_after_terms_pass_and_fail_with_the_reason(pytester):
             "*terms/batch-normalization.yml::batch-normalization PASSED*",
             "*terms/dropout.yml::dropout FAILED*",
             "*dropout: not verified: 1 check failed (check_keeps_expectation): AssertionError: expectation changed*",
-            "*snippets/dropout.py\", line 2, in check_keeps_expectation*",
+            '*snippets/dropout.py", line 2, in check_keeps_expectation*',
         ]
     )
 

@@ -6,7 +6,6 @@ import re
 import shutil
 
 import pytest
-
 from termbook.loading import load_glossary
 
 from .conftest import ROOT

@@ -6,11 +6,10 @@ import json
 import os
 
 import pytest
-
 from termbook.execution.cache import Cache
-from termbook.loading import load_glossary
 from termbook.execution.pool import Limits, RunRequest, RunStatus, WorkerPool
-from termbook.execution.verification import Failure, Verdict, verify_terms
+from termbook.execution.verification import verify_terms
+from termbook.loading import load_glossary
 
 from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, term
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from termbook.auditing import Source, removal_problems
 from termbook.markdown_html import MarkdownProfile, to_html
 from termbook.mathml import MathIssueKind, convert_math, tex_to_mathml
@@ -94,7 +93,7 @@ def test_ordinary_math_and_markdown_pass_unchanged_in_meaning(renderer):
     mathml, removals = tex_to_mathml(r"\frac{a}{b} + \sqrt{x_i^2} \\ \mathbb{R}", "block")
     assert removals == ()
     assert "<mfrac>" in mathml and "<msqrt>" in mathml
-    markdown = "A *b* `c` [d](https://e.org \"t\") ![f](../figures/x.svg)\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n- item[^1]\n\n[^1]: note"
+    markdown = 'A *b* `c` [d](https://e.org "t") ![f](../figures/x.svg)\n\n| a | b |\n|:--|--:|\n| 1 | 2 |\n\n- item[^1]\n\n[^1]: note'
     clean, removals = sanitize(to_html(renderer, markdown))
     assert removals == []
     assert 'style="text-align:left"' in clean.replace(": ", ":")
@@ -106,7 +105,7 @@ def test_removal_is_located_at_the_line_and_field(tmp_path):
     (tmp_path / "terms").mkdir()
     path = tmp_path / "terms" / "x.yml"
     path.write_text(
-        "term: X\nsummary: A test.\ndefinition: |\n  Fine.\n\n  Bad [y](https://a.org){ onclick=\"alert(1)\" }.\nfaq:\n"
+        'term: X\nsummary: A test.\ndefinition: |\n  Fine.\n\n  Bad [y](https://a.org){ onclick="alert(1)" }.\nfaq:\n'
         "  - q: Why?\n    a: Math $\\href{javascript:alert(2)}{x}$.\n",
         encoding="utf-8",
     )
@@ -137,8 +136,22 @@ def test_policies_have_no_dangerous_element():
             assert "style" not in names or _tag in ("td", "th")
 
 
-_ATTR_NAMES = st.sampled_from(["onclick", "onerror", "OnLoad", "onfocus", "style", "href", "src", "formaction", "xlink:href", "data-x", "id", "class", "title"])
-_SCHEMES = st.sampled_from(["javascript:", "JaVaScRiPt:", " javascript:", "java&#9;script:", "vbscript:", "data:text/html,", "https://ok.org/", "../rel", "mailto:a@b.c"])
+_ATTR_NAMES = st.sampled_from(
+    ["onclick", "onerror", "OnLoad", "onfocus", "style", "href", "src", "formaction", "xlink:href", "data-x", "id", "class", "title"]
+)
+_SCHEMES = st.sampled_from(
+    [
+        "javascript:",
+        "JaVaScRiPt:",
+        " javascript:",
+        "java&#9;script:",
+        "vbscript:",
+        "data:text/html,",
+        "https://ok.org/",
+        "../rel",
+        "mailto:a@b.c",
+    ]
+)
 _HOSTS = st.sampled_from(["[l](https://a.org){ %s }", "*e*{: %s }", "`c`{ %s }", "Para.\n{: %s }", "### H {: %s }", "**s**{ %s }"])
 
 

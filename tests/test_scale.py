@@ -13,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import termbook.graph as graph
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import termbook.graph as graph
 from termbook.graph import RELATED, Edge, glossary_groups, glossary_svg
 from termbook.linking import _WORD, Linked, Linker, _glued
 from termbook.model import Term, TermData
@@ -221,13 +220,53 @@ TERMS = [
     make("self-attention", "Self-Attention", aliases=["intra attention"]),
     make("mini-batch", "Mini-batch"),
 ]
-WORDS = ["gradient", "Gradient", "descent", "stochastic", "Stochastic", "depth", "GD", "gd", "SGD", "BN", "bn", "Bn",
-         "layer", "Layer", "batch", "norm", "normalization", "BatchNorm", "activation", "map", "self-attention",
-         "Self-Attention", "intra", "attention", "mini-batch", "Mini-batch", "steepest", "the", "of", "a", "batches",
-         "descents", "layers", "BNs",
-         # whole phrases, so that overlapping and nested mentions come up often
-         "stochastic gradient descent", "Stochastic Gradient Descent", "gradient descent", "stochastic depth",
-         "batch norm", "batch normalization", "steepest descent", "activation map", "bn layer", "intra attention"]
+WORDS = [
+    "gradient",
+    "Gradient",
+    "descent",
+    "stochastic",
+    "Stochastic",
+    "depth",
+    "GD",
+    "gd",
+    "SGD",
+    "BN",
+    "bn",
+    "Bn",
+    "layer",
+    "Layer",
+    "batch",
+    "norm",
+    "normalization",
+    "BatchNorm",
+    "activation",
+    "map",
+    "self-attention",
+    "Self-Attention",
+    "intra",
+    "attention",
+    "mini-batch",
+    "Mini-batch",
+    "steepest",
+    "the",
+    "of",
+    "a",
+    "batches",
+    "descents",
+    "layers",
+    "BNs",
+    # whole phrases, so that overlapping and nested mentions come up often
+    "stochastic gradient descent",
+    "Stochastic Gradient Descent",
+    "gradient descent",
+    "stochastic depth",
+    "batch norm",
+    "batch normalization",
+    "steepest descent",
+    "activation map",
+    "bn layer",
+    "intra attention",
+]
 SEPARATORS = [" ", " ", " ", "  ", "\n", ", ", ". ", "-", "/", "_", " (", ") ", " `x` ", " $x$ ", " [[gradient-descent]] "]
 
 

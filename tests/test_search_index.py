@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from termbook.search_index import add_aliases
 
 DOCS = [
-    {"location": "index.html", "title": "Home", "text": "<p>BN is {\"location\":\"x\"}</p>"},
+    {"location": "index.html", "title": "Home", "text": '<p>BN is {"location":"x"}</p>'},
     {"location": "terms/batch-normalization.html", "title": "Batch Normalization", "text": "<p>…</p>"},
     {"location": "terms/batch-normalization.html#faq", "title": "FAQ", "text": ""},
     {"location": "terms/odd.html", "title": 'A "quoted" \\ title – ü', "text": "x"},
@@ -35,8 +34,11 @@ def material_index(**dump) -> bytes:
     return json.dumps(data, **(dump or {"separators": (",", ":"), "default": str})).encode()
 
 
-@pytest.mark.parametrize("dump", [{}, {"indent": 2}, {"separators": (",", ":"), "ensure_ascii": False}],
-                         ids=["as-material-writes-it", "pretty-printed", "unescaped-unicode"])
+@pytest.mark.parametrize(
+    "dump",
+    [{}, {"indent": 2}, {"separators": (",", ":"), "ensure_ascii": False}],
+    ids=["as-material-writes-it", "pretty-printed", "unescaped-unicode"],
+)
 def test_aliases_go_into_the_first_entry_of_each_term(dump):
     out = json.loads(add_aliases(material_index(**dump), ALIASES))
     assert [d["title"] for d in out["docs"]] == EXPECTED_TITLES

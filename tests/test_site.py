@@ -83,14 +83,19 @@ def test_verified_snippet_shows_code_output_and_badge(site):
 
 def test_meta_description_is_the_summary(site):
     html = (site / "terms" / "batch-normalization.html").read_text()
-    assert '<meta name="description" content="Normalises each feature over the mini-batch, then rescales it with learned parameters.">' in html
+    assert (
+        '<meta name="description" content="Normalises each feature over the mini-batch, then rescales it with learned parameters.">' in html
+    )
 
 
 def test_a_to_z_index_groups_by_letter(site):
     page = article(site / "terms" / "index.html")
     letters = re.findall(r'<h2 id="(letter-[a-z]+)">', page)
     assert letters == ["letter-a", "letter-b", "letter-d"]
-    assert '<a href="adam.html" title="An optimiser with per-parameter step sizes.">Adam</a>: An optimiser with per-parameter step sizes.' in page
+    assert (
+        '<a href="adam.html" title="An optimiser with per-parameter step sizes.">Adam</a>: An optimiser with per-parameter step sizes.'
+        in page
+    )
     assert "3 terms." in page
 
 
@@ -139,9 +144,8 @@ def test_no_remote_fonts_or_scripts(site):
 def test_invalid_term_fails_the_build_with_located_message(project, caplog):
     project.add_term("batch-normalization", term("Batch Normalization", related=["dropuot"]))
     project.add_term("dropout", DROPOUT | {"related": []})
-    with pytest.raises(Abort, match="Aborted with a BuildError"):
-        with caplog.at_level(logging.ERROR):
-            project.build()
+    with pytest.raises(Abort, match="Aborted with a BuildError"), caplog.at_level(logging.ERROR):
+        project.build()
     text = caplog.text
     assert "terms/batch-normalization.yml:" in text
     assert "related[0]: unknown term 'dropuot'" in text

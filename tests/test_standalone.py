@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
 
 import pytest
-
 from termbook.cli import main
 
 from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, term
@@ -45,7 +43,13 @@ def test_render_writes_markdown_with_math_graphs_and_jsonld_in_place(rendered):
 
 
 def test_rendered_site_builds_with_plain_mkdocs(rendered):
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict"], cwd=rendered, capture_output=True, text=True, env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict"],
+        cwd=rendered,
+        capture_output=True,
+        text=True,
+        env={"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     html = (rendered / "site" / "terms" / "double.html").read_text()
     assert "<math" in html and "<svg" in html and "Verified" in html

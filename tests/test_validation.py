@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from termbook.errors import Problem
 from termbook.loading import load_glossary
 from termbook.model import TermData
@@ -32,13 +31,53 @@ SINGLE_FILE_CASES = [
     ("missing faq answer", VALID + "faq:\n  - q: Why?\n", 8, 5, "faq[0].a", "required field is missing", "add 'a:'"),
     ("empty summary", VALID.replace("Dropout zeroes random units during training.", "''"), 2, 10, "summary", "must not be empty", None),
     ("blank term", VALID.replace("term: Dropout", "term: '   '"), 1, 7, "term", "must not be empty", None),
-    ("term is a number", VALID.replace("term: Dropout", "term: 42"), 1, 7, "term", "expected text: the display name, got a number (42)", None),
-    ("summary is boolean", VALID.replace("Dropout zeroes random units during training.", "yes"), 2, 10, "summary", "got a boolean", "quotes"),
+    (
+        "term is a number",
+        VALID.replace("term: Dropout", "term: 42"),
+        1,
+        7,
+        "term",
+        "expected text: the display name, got a number (42)",
+        None,
+    ),
+    (
+        "summary is boolean",
+        VALID.replace("Dropout zeroes random units during training.", "yes"),
+        2,
+        10,
+        "summary",
+        "got a boolean",
+        "quotes",
+    ),
     ("aliases not a list", VALID + "aliases: BN\n", 7, 10, "aliases", "expected a list of names, got text ('BN')", "[BN]"),
     ("alias is a list", VALID + "aliases: [[a]]\n", 7, 11, "aliases[0]", "expected a name (text), got a list", None),
-    ("year as text", VALID + "references:\n  - title: T\n    year: 'x'\n", 9, 11, "references[0].year", "expected a whole number", "without quotes"),
-    ("url not http", VALID + "references:\n  - title: T\n    url: javascript:alert(1)\n", 9, 10, "references[0].url", "is not an http(s) URL", "doi"),
-    ("summary too long", VALID.replace("Dropout zeroes random units during training.", "x" * 201), 2, 10, "summary", "is 201 characters long", "one sentence"),
+    (
+        "year as text",
+        VALID + "references:\n  - title: T\n    year: 'x'\n",
+        9,
+        11,
+        "references[0].year",
+        "expected a whole number",
+        "without quotes",
+    ),
+    (
+        "url not http",
+        VALID + "references:\n  - title: T\n    url: javascript:alert(1)\n",
+        9,
+        10,
+        "references[0].url",
+        "is not an http(s) URL",
+        "doi",
+    ),
+    (
+        "summary too long",
+        VALID.replace("Dropout zeroes random units during training.", "x" * 201),
+        2,
+        10,
+        "summary",
+        "is 201 characters long",
+        "one sentence",
+    ),
     ("related not a slug", VALID + "related: [Batch Norm]\n", 7, 11, "related[0]", "'Batch Norm' is not a slug", "batch-norm"),
     ("timeout not positive", VALID + "verify:\n  timeout: 0\n", 8, 12, "verify.timeout", "0 is out of range", None),
     ("python tag", VALID + "example: !!python/object:os.system x\n", 7, 10, None, "tag not allowed", "'!!' tag"),
@@ -46,7 +85,15 @@ SINGLE_FILE_CASES = [
     ("not a mapping", "- a\n- b\n", 1, None, None, "the document is a list", None),
     ("empty file", "", None, None, None, "file is empty", "termbook new"),
     ("only a comment", "# nothing\n", None, None, None, "file is empty", None),
-    ("missing snippet file", VALID + "snippet: snippets/nope.py\n", 7, 10, "snippet", "snippet 'snippets/nope.py' does not exist", "default"),
+    (
+        "missing snippet file",
+        VALID + "snippet: snippets/nope.py\n",
+        7,
+        10,
+        "snippet",
+        "snippet 'snippets/nope.py' does not exist",
+        "default",
+    ),
 ]
 
 
@@ -92,7 +139,12 @@ def test_non_utf8_bytes(project):
 
 @pytest.mark.parametrize(
     "name,hint",
-    [("Batch Norm.yml", "batch-norm.yml"), ("BatchNorm.yml", "batchnorm.yml"), ("drop_out.yml", "drop-out.yml"), ("caf\u00e9.yml", "cafe.yml")],
+    [
+        ("Batch Norm.yml", "batch-norm.yml"),
+        ("BatchNorm.yml", "batchnorm.yml"),
+        ("drop_out.yml", "drop-out.yml"),
+        ("caf\u00e9.yml", "cafe.yml"),
+    ],
 )
 def test_bad_slug(project, name, hint):
     (project.root / "terms" / name).write_text(yaml.safe_dump(term("X")))
@@ -176,6 +228,19 @@ def test_default_snippet_path_is_the_module_name(project):
 
 def test_model_fields_are_the_documented_ones():
     assert list(TermData.model_fields) == [
-        "term", "aliases", "summary", "definition", "how_it_works", "example", "why_it_matters", "faq",
-        "related", "tags", "references", "snippet", "verify", "plurals", "no_autolink",
+        "term",
+        "aliases",
+        "summary",
+        "definition",
+        "how_it_works",
+        "example",
+        "why_it_matters",
+        "faq",
+        "related",
+        "tags",
+        "references",
+        "snippet",
+        "verify",
+        "plurals",
+        "no_autolink",
     ]

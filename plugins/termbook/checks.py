@@ -70,9 +70,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     return grad
 
 
-def numerical_gradient_array(
-    f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray, h: float = 1e-5
-) -> np.ndarray:
+def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Centred-difference gradient of ``sum(f(x) * dout)`` with respect to ``x``.
 
     This is what a backward function computes for an array-valued forward

@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 
 from .errors import format_report
-from .files import atomic_write_text
-from .model import json_schema_text
 from .execution.outputs import compare_output
 from .execution.verification import SnippetResult, Verdict, expected_path
+from .files import atomic_write_text
 from .glossary import BuildOptions, load_and_verify
+from .model import json_schema_text
 from .project import Project
 from .scaffold import ScaffoldError, new_term
 
@@ -41,7 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     p_check.add_argument("--suggestions", action="store_true", help="list every graph suggestion (default: one summary line)")
 
     p_render = sub.add_parser("render", help="write the finished site (Markdown, MathML, SVG, assets, config) into a folder")
-    p_render.add_argument("--out", type=Path, required=True, metavar="DIR", help="the folder to write (created; must be empty or a previous render)")
+    p_render.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="the folder to write (created; must be empty or a previous render)"
+    )
     p_render.add_argument("--force", action="store_true", help="ignore the cache and run every snippet")
     p_render.add_argument("--no-run", action="store_true", help="do not run snippets (pages show the code without output)")
     p_render.add_argument("--jobs", "-j", type=int, default=None, help="snippets run in parallel (default: cores)")
@@ -101,8 +103,11 @@ def _render(project: Project, args) -> int:
     if errors:
         print("termbook render: nothing written", file=sys.stderr)
         return 1
-    print(f"wrote {written} files to {args.out} in {time.perf_counter() - started:.1f} s; build it with "
-          f"`mkdocs build -f {args.out}/mkdocs.yml` or `zensical build -f {args.out}/mkdocs.yml`", file=sys.stderr)
+    print(
+        f"wrote {written} files to {args.out} in {time.perf_counter() - started:.1f} s; build it with "
+        f"`mkdocs build -f {args.out}/mkdocs.yml` or `zensical build -f {args.out}/mkdocs.yml`",
+        file=sys.stderr,
+    )
     return 0
 
 

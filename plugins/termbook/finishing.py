@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -89,7 +89,11 @@ class Site:
             labelled = with_alt_texts(html, alts)
             if labelled is None:
                 problems.append(
-                    Problem(page, "its figures and their alt texts do not line up; check for an image without alt text", severity=Severity.WARNING)
+                    Problem(
+                        page,
+                        "its figures and their alt texts do not line up; check for an image without alt text",
+                        severity=Severity.WARNING,
+                    )
                 )
             else:
                 html = labelled
@@ -178,7 +182,7 @@ def prepare_site(
     options: BuildOptions,
     *,
     directory_urls: bool,
-    tutorials: list[Path] = (),
+    tutorials: Sequence[Path] = (),
     execute_tutorials: bool = True,
     progress=None,
 ) -> Site:

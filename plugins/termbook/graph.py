@@ -164,9 +164,7 @@ def neighbourhood_svg(
                 x1, y1 = cx + self_w / 2 + 2, cy
                 x2, y2 = x - _label_width(t.name) / 2 - 2, y
             markers = ' marker-end="url(#tb-arrow)"' + (' marker-start="url(#tb-arrow)"' if both else "")
-            parts.append(
-                f'<line class="tb-edge tb-edge--{kind}" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"{markers}/>'
-            )
+            parts.append(f'<line class="tb-edge tb-edge--{kind}" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"{markers}/>')
             nodes.append(_node(x, y, t.name, url_for(t.slug), "tb-node", t.data.summary))
     nodes.append(_node(cx, cy, term.name, None, "tb-node tb-node--self", term.data.summary))
     return _svg(width, height, f"Terms linked with {term.name}", parts + nodes)
@@ -203,9 +201,7 @@ def glossary_svg(terms: list[Term], graph: list[Edge], url_for: Callable[[str], 
             else:
                 between += 1
     ids = _unique_ids([title for title, _ in groups])
-    toc = " · ".join(
-        f'<a href="#{ident}">{html.escape(title)}</a>&nbsp;({len(members)})' for ident, (title, members) in zip(ids, groups)
-    )
+    toc = " · ".join(f'<a href="#{ident}">{html.escape(title)}</a>&nbsp;({len(members)})' for ident, (title, members) in zip(ids, groups))
     parts = [
         '<div class="termbook-graph-groups">',
         f"<p>{len(groups)} pictures: a term is drawn under its first tag, and a tag of more than {GROUP_MAX} "
@@ -293,8 +289,8 @@ def _picture(terms: list[Term], pairs: list[tuple[str, str]], url_for: Callable[
 
     n = len(terms)
     index = {t.slug: i for i, t in enumerate(terms)}
-    pairs = sorted({(min(index[a], index[b]), max(index[a], index[b])) for a, b in pairs if a in index and b in index})
-    pos = _force_layout(n, np.array(pairs, dtype=int).reshape(-1, 2), seed)
+    links = sorted({(min(index[a], index[b]), max(index[a], index[b])) for a, b in pairs if a in index and b in index})
+    pos = _force_layout(n, np.array(links, dtype=int).reshape(-1, 2), seed)
     width = max(720.0, 190.0 * math.sqrt(n))
     height = width * 0.75
     span = pos.max(axis=0) - pos.min(axis=0)
@@ -304,10 +300,7 @@ def _picture(terms: list[Term], pairs: list[tuple[str, str]], url_for: Callable[
     xy = _separate(xy, sizes + [12.0, 10.0])
     xy -= xy.min(axis=0) - sizes.max(axis=0) / 2 - 10
     width, height = (xy.max(axis=0) + sizes.max(axis=0) / 2 + 10).tolist()
-    lines = [
-        f'<line class="tb-edge" x1="{xy[a, 0]:.1f}" y1="{xy[a, 1]:.1f}" x2="{xy[b, 0]:.1f}" y2="{xy[b, 1]:.1f}"/>'
-        for a, b in pairs
-    ]
+    lines = [f'<line class="tb-edge" x1="{xy[a, 0]:.1f}" y1="{xy[a, 1]:.1f}" x2="{xy[b, 0]:.1f}" y2="{xy[b, 1]:.1f}"/>' for a, b in links]
     nodes = [_node(xy[i, 0], xy[i, 1], t.name, url_for(t.slug), "tb-node", t.data.summary) for i, t in enumerate(terms)]
     svg = _svg(width, height, label, lines + nodes, wide=True, markers=False)  # undirected: no arrows
     return f'<div class="termbook-graph-wide">{svg}</div>'
@@ -360,7 +353,8 @@ def _force_layout(n: int, pairs, seed: int, steps: int = 400):
     k = 1.0 / math.sqrt(n)
     temperature = 0.1
     diagonal = np.arange(n)
-    a, b = (pairs[:, 0], pairs[:, 1]) if len(pairs) else (None, None)
+    linked = len(pairs) > 0
+    a, b = pairs[:, 0], pairs[:, 1]
     for _ in range(steps):
         dx = x[:, None] - x[None, :]
         dy = y[:, None] - y[None, :]
@@ -369,7 +363,7 @@ def _force_layout(n: int, pairs, seed: int, steps: int = 400):
         np.maximum(d2, 1e-18, out=d2)
         f = (k * k) / d2
         disp_x, disp_y = (dx * f).sum(axis=1), (dy * f).sum(axis=1)
-        if a is not None:  # attraction d²/k along each link
+        if linked:  # attraction d²/k along each link
             lx, ly = x[a] - x[b], y[a] - y[b]
             pull = np.sqrt(lx * lx + ly * ly) / k
             px, py = lx * pull, ly * pull

@@ -12,13 +12,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .errors import Problem, did_you_mean, dotted, relative
+from .model import FIELDS, SLUG_RE, SUMMARY_MAX, Term, TermData, module_name, slugify
+from .project import Project, as_project
 from .safety import describe_character, invisible_characters
 from .scaffold import SNIPPET_PLACEHOLDER, placeholder_fields
-from .project import Project, as_project
-from .model import FIELDS, SLUG_RE, SUMMARY_MAX, Term, TermData, module_name, slugify
 from .yaml_source import KEY, parse_yaml
 
 MAX_FILE_BYTES = 256 * 1024
@@ -55,7 +55,7 @@ def invisible_problems(text: str, file: str, positions: dict | None = None) -> l
                 column=column,
                 field=field,
                 expected="visible text: no direction controls, zero-width or other format characters",
-                hint="delete it: it changes how the text is shown without being seen (\"Trojan Source\", "
+                hint='delete it: it changes how the text is shown without being seen ("Trojan Source", '
                 "CVE-2021-42574); an editor's 'show invisibles' or `grep -nP '\\p{Cf}'` finds it",
             )
         )
@@ -167,7 +167,9 @@ def load_term(path: Path, project: Project | Path) -> tuple[Term | None, list[Pr
     except UnicodeDecodeError as exc:
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # a byte-order mark: the whole file is UTF-16
             return None, problems + [
-                Problem(file, "the file is encoded as UTF-16", line=1, expected="a UTF-8 encoded text file", hint="re-save the file as UTF-8")
+                Problem(
+                    file, "the file is encoded as UTF-16", line=1, expected="a UTF-8 encoded text file", hint="re-save the file as UTF-8"
+                )
             ]
         return None, problems + [
             Problem(
@@ -185,7 +187,12 @@ def load_term(path: Path, project: Project | Path) -> tuple[Term | None, list[Pr
         return None, problems + hidden + yaml_problems
     if data is None:
         return None, problems + [
-            Problem(file, "file is empty", expected="a mapping with at least term, summary and definition", hint="run `termbook new` for a template")
+            Problem(
+                file,
+                "file is empty",
+                expected="a mapping with at least term, summary and definition",
+                hint="run `termbook new` for a template",
+            )
         ]
     if not isinstance(data, dict):
         return None, problems + [
@@ -200,7 +207,7 @@ def load_term(path: Path, project: Project | Path) -> tuple[Term | None, list[Pr
     try:
         model = TermData.model_validate(data)
     except ValidationError as exc:
-        return None, problems + [_translate(err, file, positions, data) for err in exc.errors()]
+        return None, problems + [_translate(dict(err), file, positions, data) for err in exc.errors()]
     snippet, snippet_problems = _snippet_path(model, slug, project, positions, file)
     problems += snippet_problems + _placeholder_problems(model, positions, file, snippet, root)
     term = Term(slug=slug, path=path, data=model, snippet=snippet, positions=positions)
@@ -272,16 +279,16 @@ def _size(path: Path, at_least: int) -> int:
 
 def _snippet_path(model: TermData, slug: str, project: Project, positions, file: str) -> tuple[Path | None, list[Problem]]:
     root = project.root
-    snippets_dir = relative(project.snippets_dir, root)
+    snippets_folder = relative(project.snippets_dir, root)
     if model.snippet is None:
-        default = project.snippets_dir / f"{module_name(slug)}.py"
-        if not default.is_file():
+        default_path = project.snippets_dir / f"{module_name(slug)}.py"
+        if not default_path.is_file():
             return None, []
-        if _inside(default, root):
-            return default, []
+        if _inside(default_path, root):
+            return default_path, []
         return None, [
             Problem(
-                relative(default, root),
+                relative(default_path, root),
                 f"the snippet of '{slug}' is a link to a file outside the project",
                 expected="a .py file inside the project",
                 hint="copy the code into the project instead of linking to it",
@@ -291,7 +298,7 @@ def _snippet_path(model: TermData, slug: str, project: Project, positions, file:
         candidate = (root / model.snippet).resolve()
     except (OSError, ValueError, RuntimeError):  # a NUL byte, a loop of links
         candidate = None
-    default = f"{snippets_dir}/{module_name(slug)}.py"
+    default = f"{snippets_folder}/{module_name(slug)}.py"
     default_hint = f"the default is {default}; leave 'snippet' out to use it"
     name = _short(model.snippet)
     if candidate is None:
@@ -300,7 +307,7 @@ def _snippet_path(model: TermData, slug: str, project: Project, positions, file:
     elif not _inside(candidate, root):
         # its code would be run, and shown on the site: only files of the project may be
         message = f"snippet '{name}' is outside the project"
-        hint = f"move the code into {snippets_dir}/ (snippets are run and published with the site)"
+        hint = f"move the code into {snippets_folder}/ (snippets are run and published with the site)"
     elif candidate.is_file() and candidate.suffix == ".py":
         return candidate, []
     elif not candidate.exists():
@@ -349,7 +356,7 @@ def _translate(err: dict[str, Any], file: str, positions, data) -> Problem:
         expected = _describe(loc)
         hint = "write the text, or remove the field"
     elif kind == "string_too_long":
-        message = f"is {len(value)} characters long"
+        message = f"is {len(value or '')} characters long"
         expected = f"at most {ctx.get('max_length', SUMMARY_MAX)} characters"
         hint = "the summary is one sentence shown in tooltips and related lists; move detail into the definition"
     elif kind == "string_pattern_mismatch" and loc[-1] == "url":
@@ -368,9 +375,7 @@ def _translate(err: dict[str, Any], file: str, positions, data) -> Problem:
         message = f"{value!r} is out of range"
         expected = err["msg"].replace("Input should be", "a number").strip()
         hint = _RANGE_HINTS.get(loc[-1] if loc else "", "use a number in the expected range")
-    return Problem(
-        file, message, line=line, column=col, field=where or None, expected=expected, hint=hint or _FORMAT_HINT
-    )
+    return Problem(file, message, line=line, column=col, field=where or None, expected=expected, hint=hint or _FORMAT_HINT)
 
 
 _FORMAT_HINT = "see 'The term file' in the contributing guide (site_src/contributing.md)"
@@ -480,7 +485,8 @@ def _allowed_keys(loc: tuple) -> tuple[str, ...]:
     from .model import Faq, Reference, VerifyOptions
 
     section = loc[0]
-    model = {"faq": Faq, "references": Reference, "verify": VerifyOptions}.get(section)
+    models: dict[str, type[BaseModel]] = {"faq": Faq, "references": Reference, "verify": VerifyOptions}
+    model = models.get(section)
     return tuple(model.model_fields) if model else FIELDS
 
 

@@ -19,9 +19,20 @@ from .project import Unresolved, read_mkdocs_yml
 
 # What termbook's own mkdocs.yml enables; used when the project has no mkdocs.yml.
 DEFAULT_EXTENSIONS: tuple[str, ...] = (
-    "abbr", "admonition", "attr_list", "def_list", "footnotes", "md_in_html", "tables", "toc",
-    "pymdownx.details", "pymdownx.highlight", "pymdownx.inlinehilite", "pymdownx.keys",
-    "pymdownx.superfences", "pymdownx.arithmatex",
+    "abbr",
+    "admonition",
+    "attr_list",
+    "def_list",
+    "footnotes",
+    "md_in_html",
+    "tables",
+    "toc",
+    "pymdownx.details",
+    "pymdownx.highlight",
+    "pymdownx.inlinehilite",
+    "pymdownx.keys",
+    "pymdownx.superfences",
+    "pymdownx.arithmatex",
 )
 DEFAULT_CONFIGS: dict[str, dict[str, Any]] = {"pymdownx.arithmatex": {"generic": True}, "toc": {"permalink": True}}
 

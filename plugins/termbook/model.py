@@ -75,9 +75,7 @@ class TermData(_Strict):
     )
     verify: VerifyOptions = Field(default_factory=VerifyOptions, description="Snippet run and comparison settings.")
     plurals: list[Text] = Field(default_factory=list, description="Irregular plural forms (regular ones are automatic).")
-    no_autolink: list[Text] = Field(
-        default_factory=list, description="Phrases that must not be auto-linked to this term."
-    )
+    no_autolink: list[Text] = Field(default_factory=list, description="Phrases that must not be auto-linked to this term.")
 
 
 FIELDS = tuple(TermData.model_fields)

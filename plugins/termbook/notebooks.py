@@ -33,15 +33,15 @@ def split_snippet(source: str) -> tuple[list[str], list[str], str]:
     cells: list[str] = []
     checks: list[str] = []
     demo = ""
-    start = 0
+    start: int = 0
     body = list(tree.body)
     if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
-        start = body[0].end_lineno  # the module docstring becomes Markdown, not code
+        start = body[0].end_lineno or 0  # the module docstring becomes Markdown, not code
         body = body[1:]
     for node in body:
-        if _is_main_guard(node):
+        if isinstance(node, ast.If) and _is_main_guard(node):
             demo = textwrap.dedent("\n".join(lines[node.body[0].lineno - 1 : node.body[-1].end_lineno]))
-            start = node.end_lineno
+            start = node.end_lineno or start
             continue
         chunk = "\n".join(lines[start : node.end_lineno]).strip("\n")
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)) or not cells:
@@ -50,7 +50,7 @@ def split_snippet(source: str) -> tuple[list[str], list[str], str]:
             cells[-1] += "\n\n" + chunk
         if isinstance(node, ast.FunctionDef) and node.name.startswith(("check_", "test_")):
             checks.append(node.name)
-        start = node.end_lineno
+        start = node.end_lineno or start
     return [c for c in cells if c.strip()], checks, demo
 
 

@@ -62,7 +62,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
     def on_config(self, config):
         if not self.config.enabled:
             return
-        root = Path(config.config_file_path).resolve().parent
+        root = Path(config.config_file_path or ".").resolve().parent
         self.project = Project.create(root, dict(self.config), Path(config.docs_dir))
         config.watch += [str(self.project.terms_dir), str(self.project.snippets_dir)]  # `mkdocs serve` reloads
         config.extra_css.append(self.project.layout.asset("termbook.css"))
@@ -74,7 +74,9 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         if not self.config.enabled:
             return files
         options = BuildOptions(self.project, run_snippets=self.config.run_snippets, force=self.config.force, jobs=self.config.jobs)
-        tutorials = [Path(f.abs_src_path) for f in files if f.src_uri.startswith("tutorials/") and f.src_uri.endswith(".ipynb")]
+        tutorials = [
+            Path(f.abs_src_path) for f in files if f.abs_src_path and f.src_uri.startswith("tutorials/") and f.src_uri.endswith(".ipynb")
+        ]
         site = prepare_site(
             options, directory_urls=config.use_directory_urls, tutorials=tutorials, execute_tutorials=self.config.execute_tutorials
         )

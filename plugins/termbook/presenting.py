@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .execution.verification import SnippetResult, Verdict
@@ -43,7 +44,7 @@ def present_snippet(
     path: str,
     code: str,
     result: SnippetResult | None,
-    figure_urls: list[str] = (),
+    figure_urls: Sequence[str] = (),
     notebook_url: str | None = None,
 ) -> SnippetView:
     """Markdown for the snippet, its output and figures (when it ran), its badge and downloads."""
@@ -58,7 +59,13 @@ def present_snippet(
     if result is not None:
         for url, figure in zip(figure_urls, result.figures):
             alt = " ".join(figure.alt.split()).replace("[", "(").replace("]", ")") or "Figure drawn by the snippet"
-            parts += [f'<figure class="termbook-figure" markdown>', f"![{alt}]({url})", f"<figcaption>{html.escape(alt)}</figcaption>", "</figure>", ""]
+            parts += [
+                '<figure class="termbook-figure" markdown>',
+                f"![{alt}]({url})",
+                f"<figcaption>{html.escape(alt)}</figcaption>",
+                "</figure>",
+                "",
+            ]
     if result is not None and not result.verified:
         kind = "warning" if result.status is Verdict.UNPINNED else "failure"
         parts += [f'!!! {kind} "Not verified"', "", _indent(html.escape(result.reason, quote=False)), ""]

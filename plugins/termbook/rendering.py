@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -87,9 +87,9 @@ def render_term(
     terms_by_slug: Mapping[str, Term],
     *,
     linked: LinkedTerm | None = None,
-    referenced_by: list[Term] = (),
+    referenced_by: Sequence[Term] = (),
     snippet=None,
-    tutorials: list[tuple[str, str]] = (),
+    tutorials: Sequence[tuple[str, str]] = (),
     template: Path | None = None,
 ) -> str:
     """The Markdown of ``term``'s page.
@@ -138,9 +138,7 @@ def render_index(terms: list[Term]) -> str:
     ]
     for letter, group in groups.items():
         lines += [f"## {letter} {{ #{_anchor(letter)} }}", ""]
-        lines += [
-            f"- [{escape_text(t.name)}]({t.slug}.md \"{md_attr(t.data.summary)}\"): {escape_text(t.data.summary)}" for t in group
-        ]
+        lines += [f'- [{escape_text(t.name)}]({t.slug}.md "{md_attr(t.data.summary)}"): {escape_text(t.data.summary)}' for t in group]
         lines.append("")
     return "\n".join(lines)
 

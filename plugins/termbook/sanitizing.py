@@ -17,10 +17,10 @@ from escaped values and set aside before this runs; it is not subject to this po
 from __future__ import annotations
 
 import enum
+import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
-import re
+from functools import cache
 from html import unescape
 
 import nh3
@@ -31,17 +31,103 @@ SAFE_URL_SCHEMES = frozenset({"http", "https", "mailto"})
 # inline markup, tables, footnotes, definition lists, abbreviations, admonitions and details,
 # highlighted code, keys, figures. No forms, media, frames, scripts, styles or <base>/<meta>.
 HTML_TAGS = frozenset(
-    """a abbr b blockquote br caption cite code col colgroup dd del details dfn div dl dt em figcaption
-    figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strong sub summary
-    sup table tbody td tfoot th thead tr u ul var wbr""".split()
+    [
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "cite",
+        "code",
+        "col",
+        "colgroup",
+        "dd",
+        "del",
+        "details",
+        "dfn",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "figcaption",
+        "figure",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "mark",
+        "ol",
+        "p",
+        "pre",
+        "q",
+        "s",
+        "samp",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "u",
+        "ul",
+        "var",
+        "wbr",
+    ]
 )
 
 # MathML Core (https://www.w3.org/TR/mathml-core/#mathml-elements-and-attributes), plus menclose,
 # which latex2mathml writes for \boxed and friends. No element of it takes a URL here.
 MATHML_TAGS = frozenset(
-    """math annotation annotation-xml maction menclose merror mfrac mi mmultiscripts mn mo mover
-    mpadded mphantom mprescripts mroot mrow ms mspace msqrt mstyle msub msubsup msup mtable mtd
-    mtext mtr munder munderover none semantics""".split()
+    [
+        "math",
+        "annotation",
+        "annotation-xml",
+        "maction",
+        "menclose",
+        "merror",
+        "mfrac",
+        "mi",
+        "mmultiscripts",
+        "mn",
+        "mo",
+        "mover",
+        "mpadded",
+        "mphantom",
+        "mprescripts",
+        "mroot",
+        "mrow",
+        "ms",
+        "mspace",
+        "msqrt",
+        "mstyle",
+        "msub",
+        "msubsup",
+        "msup",
+        "mtable",
+        "mtd",
+        "mtext",
+        "mtr",
+        "munder",
+        "munderover",
+        "none",
+        "semantics",
+    ]
 )
 
 _GLOBAL = {"class", "id", "title", "lang"}
@@ -61,13 +147,51 @@ HTML_ATTRIBUTES: dict[str, set[str]] = {
 MATHML_ATTRIBUTES: dict[str, set[str]] = {
     "*": {
         *_GLOBAL,
-        "xmlns", "display", "alttext", "mathvariant", "displaystyle", "scriptlevel",
-        "mathcolor", "mathbackground", "mathsize", "data-search-exclude", "linebreak",
-        "stretchy", "fence", "separator", "lspace", "rspace", "minsize", "maxsize", "movablelimits",
-        "symmetric", "largeop", "form", "accent", "accentunder", "linethickness", "notation",
-        "width", "height", "depth", "voffset", "columnalign", "rowalign", "columnspacing",
-        "rowspacing", "columnlines", "rowlines", "frame", "framespacing", "equalrows",
-        "equalcolumns", "columnspan", "rowspan", "encoding", "actiontype", "selection",
+        "xmlns",
+        "display",
+        "alttext",
+        "mathvariant",
+        "displaystyle",
+        "scriptlevel",
+        "mathcolor",
+        "mathbackground",
+        "mathsize",
+        "data-search-exclude",
+        "linebreak",
+        "stretchy",
+        "fence",
+        "separator",
+        "lspace",
+        "rspace",
+        "minsize",
+        "maxsize",
+        "movablelimits",
+        "symmetric",
+        "largeop",
+        "form",
+        "accent",
+        "accentunder",
+        "linethickness",
+        "notation",
+        "width",
+        "height",
+        "depth",
+        "voffset",
+        "columnalign",
+        "rowalign",
+        "columnspacing",
+        "rowspacing",
+        "columnlines",
+        "rowlines",
+        "frame",
+        "framespacing",
+        "equalrows",
+        "equalcolumns",
+        "columnspan",
+        "rowspan",
+        "encoding",
+        "actiontype",
+        "selection",
     },
 }
 STYLE_PROPERTIES = frozenset({"text-align"})  # what the tables extension writes on cells
@@ -75,8 +199,25 @@ STYLE_PROPERTIES = frozenset({"text-align"})  # what the tables extension writes
 # Attributes that hold a URL (HTML, SVG, MathML): nh3 filters the schemes of href and src; any of
 # these surviving with another scheme would be a hole, so removals of them are reported as URLs.
 URL_ATTRIBUTES = frozenset(
-    {"href", "src", "xlink:href", "action", "formaction", "poster", "background", "cite", "data",
-     "codebase", "longdesc", "srcset", "ping", "definitionurl", "manifest", "lowsrc", "dynsrc"}
+    {
+        "href",
+        "src",
+        "xlink:href",
+        "action",
+        "formaction",
+        "poster",
+        "background",
+        "cite",
+        "data",
+        "codebase",
+        "longdesc",
+        "srcset",
+        "ping",
+        "definitionurl",
+        "manifest",
+        "lowsrc",
+        "dynsrc",
+    }
 )
 
 
@@ -103,7 +244,7 @@ class Removal:
             return f"a link to '{_short(self.value or '')}' ({self.attribute} on <{self.tag}>)"
         if self.kind is RemovalKind.STYLE:
             return f"the style '{_short(self.value or '')}' on <{self.tag}>"
-        return f"the attribute {self.attribute}=\"{_short(self.value or '')}\" on <{self.tag}>"
+        return f'the attribute {self.attribute}="{_short(self.value or "")}" on <{self.tag}>'
 
 
 @dataclass(frozen=True)
@@ -122,7 +263,7 @@ CONTENT = Policy.of(HTML_TAGS, HTML_ATTRIBUTES)
 MATHML = Policy.of(MATHML_TAGS, MATHML_ATTRIBUTES)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _cleaner(policy: Policy) -> nh3.Cleaner:
     return nh3.Cleaner(
         tags=set(policy.tags),

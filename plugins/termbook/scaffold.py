@@ -104,15 +104,13 @@ def new_term(project: Project, name: str) -> list[Path]:
     root = project.root
     name = " ".join(name.split())
     if not name:
-        raise ScaffoldError("the term needs a name, e.g. termbook new \"Layer Normalization\"")
+        raise ScaffoldError('the term needs a name, e.g. termbook new "Layer Normalization"')
     slug = slugify(name)
     term_path = project.terms_dir / f"{slug}.yml"
     snippet_path = project.snippets_dir / f"{module_name(slug)}.py"
     existing = [p for p in (term_path, snippet_path) if p.exists()]
     if existing:
-        raise ScaffoldError(
-            "not overwriting " + " and ".join(str(p.relative_to(root)) for p in existing) + "; edit it, or remove it first"
-        )
+        raise ScaffoldError("not overwriting " + " and ".join(str(p.relative_to(root)) for p in existing) + "; edit it, or remove it first")
     quoted = name if name.replace(" ", "").replace("-", "").isalnum() else '"' + name.replace('"', '\\"') + '"'
     written = []
     for path, text in ((term_path, TERM_TEMPLATE.format(name=quoted)), (snippet_path, SNIPPET_TEMPLATE.format(name=name))):

@@ -37,7 +37,7 @@ from .errors import Problem, Severity
 from .export import defined_term_jsonld, defined_term_set_jsonld
 from .finishing import Site, prepare_site
 from .glossary import BuildOptions
-from .mathml import MathIssueKind, tex_to_mathml
+from .mathml import tex_to_mathml
 from .project import Unresolved, read_mkdocs_yml
 from .safety import VERBATIM
 
@@ -302,6 +302,3 @@ def _clean(value: Any) -> Any:
     if isinstance(value, list):
         return [_clean(v) for v in value if not _unresolved(v)]
     return value
-
-
-

@@ -27,6 +27,7 @@ from .execution.verification import numpy_version, runner_version
 from .files import atomic_write_text
 from .project import Project
 
+
 def _term_link(url_prefix: str) -> re.Pattern[str]:
     """A Markdown link to a term page: ``](../terms/dropout.md)`` (under the layout's prefix)."""
     return re.compile(r"\]\((?:\.\./)+" + re.escape(url_prefix) + r"/([a-z0-9]+(?:-[a-z0-9]+)*)\.md(?:#[^)]*)?\)")

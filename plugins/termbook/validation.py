@@ -12,7 +12,6 @@ from pathlib import Path
 from .errors import Problem, did_you_mean, relative
 from .model import Term
 
-
 # "did you mean" compares against every slug; past this many per file a hostile list of
 # thousands of unknown slugs would make it quadratic, so the rest get the plain hint
 SUGGESTIONS_PER_FILE = 20

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -41,7 +41,7 @@ def fast_reading(text: str, file: str) -> tuple[Any, dict[Path_, tuple[int, int]
         return None
     try:
         data, positions, problems = _parse(text, file, _FastLoader)
-    except Exception:  # noqa: BLE001 - any trouble: the exact reading says what it is
+    except Exception:
         return None
     return None if problems else (data, positions, problems)
 
@@ -73,7 +73,7 @@ def _parse(text: str, file: str, loader_class) -> tuple[Any, dict[Path_, tuple[i
         return None, positions, [_too_deep(file, exc.mark.line + 1, exc.mark.column + 1)]
     except RecursionError:  # not expected since _TooDeep, but deep recursion must not escape
         return None, positions, [_too_deep(file, getattr(loader, "line", -1) + 1 or None, None)]
-    except Exception as exc:  # noqa: BLE001 - a constructor fault we did not foresee
+    except Exception as exc:
         if loader_class is not _Loader:
             raise
         return None, positions, [Problem(file, f"YAML could not be read: {exc}", expected="valid YAML", hint=_GENERIC_HINT)]
@@ -90,7 +90,13 @@ class _TooDeep(Exception):
         self.mark = mark
 
 
-class _Composing:
+if TYPE_CHECKING:  # a mixin over PyYAML's composer and parser, whose stubs split the methods between them
+    _ComposerBase = Any
+else:
+    _ComposerBase = object
+
+
+class _Composing(_ComposerBase):
     """Composer steps shared by both loaders: marks each alias (``*name``) with its own place, and
     stops deep nesting.
 
@@ -131,13 +137,14 @@ class _Loader(_Composing, yaml.SafeLoader):
 # which PyYAML refuses in places libyaml allows (after a plain value, for one).
 _UNLIKE = re.compile(f"{yaml.reader.Reader.NON_PRINTABLE.pattern}|[\ufeff\t]")
 
+_FastLoader: type | None
 try:
     from yaml._yaml import CParser
 except ImportError:  # PyYAML built without libyaml: every file takes the Python path
     _FastLoader = None
 else:
 
-    class _FastLoader(_Composing, yaml.composer.Composer, CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    class _FastLoader(_Composing, yaml.composer.Composer, CParser, yaml.constructor.SafeConstructor, yaml.resolver.Resolver):  # type: ignore[no-redef]
         """The same composing, constructing and resolving over libyaml's scanner and parser."""
 
         def __init__(self, stream: str):
@@ -147,7 +154,7 @@ else:
             yaml.composer.Composer.__init__(self)
 
         def compose_scalar_node(self, anchor):
-            event = self.peek_event()
+            event: Any = self.peek_event()
             if event.value == "" and not event.style:  # an empty value: libyaml places it elsewhere
                 raise _NotFast
             return super().compose_scalar_node(anchor)
@@ -262,7 +269,7 @@ def _construct_scalar(node: yaml.ScalarNode, path: Path_, file: str, loader) -> 
         loader.construct_object(node)
     except yaml.MarkedYAMLError as exc:  # a tag that is not allowed (!!python/..., !custom)
         return [_from_marked(exc, file)]
-    except Exception as exc:  # noqa: BLE001 - ValueError, KeyError, ... from a constructor
+    except Exception as exc:
         kind = node.tag.rsplit(":", 1)[-1]
         return [
             Problem(

@@ -25,7 +25,12 @@ def hostile_site(tmp_path_factory):
     for name, put in FIELDS.items():
         if name in ("term", "aliases"):
             continue
-        put(data, "\n\n".join(PAYLOADS.values()) if name in ("definition", "how_it_works", "example", "why_it_matters", "faq.a") else PAYLOADS["attr-em"])
+        put(
+            data,
+            "\n\n".join(PAYLOADS.values())
+            if name in ("definition", "how_it_works", "example", "why_it_matters", "faq.a")
+            else PAYLOADS["attr-em"],
+        )
     data["aliases"] = ["Evil " + PAYLOADS["attr-link"]]
     project.add_term("evil", data)
     project.add_term("hub", term("Hub", related=["evil"], definition="Mentions Evil.\n\n" + PAYLOADS["math-href"]))

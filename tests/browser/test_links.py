@@ -113,4 +113,3 @@ def test_crawler_finds_dead_links_and_anchors(tmp_path):
         "sub/a.html: <a> ../../out.html: points outside the site",
     ]
     assert dict(external) == {"https://example.org/x": {"index.html"}}
-

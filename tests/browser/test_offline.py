@@ -15,7 +15,17 @@ def offline_tab(open_tab):
     return open_tab(allow=LOCAL)
 
 
-@pytest.mark.parametrize("path", ["index.html", "terms/batch-normalization.html", "terms/index.html", "graph.html", "tags.html", "tutorials/batch-norm-and-dropout.html"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "index.html",
+        "terms/batch-normalization.html",
+        "terms/index.html",
+        "graph.html",
+        "tags.html",
+        "tutorials/batch-norm-and-dropout.html",
+    ],
+)
 def test_pages_render_from_file_url(offline_tab, built_site, path):
     page = offline_tab.page
     offline_tab.goto((built_site.site / path).as_uri())

@@ -94,7 +94,9 @@ def test_related_terms_have_summaries_and_lead_to_the_term(open_tab, site_url, b
     ("slug", "selector"),
     [
         pytest.param("mini-batch", "article p a[href='mini-batch.html']", id="auto-link"),
-        pytest.param("dropout", "xpath=//article//h2[@id='related-terms']/following-sibling::ul[1]/li/a[@href='dropout.html']", id="related-link"),
+        pytest.param(
+            "dropout", "xpath=//article//h2[@id='related-terms']/following-sibling::ul[1]/li/a[@href='dropout.html']", id="related-link"
+        ),
     ],
 )
 def test_hover_shows_the_summary_as_tooltip(open_tab, site_url, built_site, slug, selector):

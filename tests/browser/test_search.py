@@ -8,7 +8,6 @@ from playwright.sync_api import expect
 from .helpers import search, slug_path, text
 
 
-
 @pytest.mark.parametrize(
     ("query", "slug"),
     [

@@ -66,7 +66,7 @@ def check_shift_and_scale_carry_through():
 
 def check_minimises_sum_of_squared_deviations():
     x = np.random.default_rng(3).normal(size=30)
-    sse = lambda c: np.sum((x - c) ** 2)  # noqa: E731
+    sse = lambda c: np.sum((x - c) ** 2)
     m = mean(x)
     assert all(sse(m) < sse(m + d) for d in (-0.1, -1e-3, 1e-3, 0.1))
 

@@ -109,9 +109,5 @@ def _fmt(x: float) -> str:
 
 
 def _mismatch(index: int, reason: str, expected: str, actual: str) -> Mismatch:
-    diff = "\n".join(
-        difflib.unified_diff(
-            expected.splitlines(), actual.splitlines(), "pinned output", "this run", lineterm="", n=2
-        )
-    )
+    diff = "\n".join(difflib.unified_diff(expected.splitlines(), actual.splitlines(), "pinned output", "this run", lineterm="", n=2))
     return Mismatch(index + 1, reason, diff)

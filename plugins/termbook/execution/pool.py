@@ -57,13 +57,15 @@ class _Worker:
             encoding="utf-8",
             start_new_session=True,
         )
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both are pipes
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
 
     def ask(self, message: dict) -> object | None:
         """The worker's JSON answer, or None when it died (or answered with something not JSON)."""
         try:
-            self.proc.stdin.write(json.dumps(message) + "\n")
-            self.proc.stdin.flush()
-            line = self.proc.stdout.readline()
+            self.stdin.write(json.dumps(message) + "\n")
+            self.stdin.flush()
+            line = self.stdout.readline()
         except (BrokenPipeError, OSError):
             return None
         try:
@@ -77,7 +79,7 @@ class _Worker:
 
     def close(self) -> None:
         try:
-            self.proc.stdin.close()
+            self.stdin.close()
         except OSError:
             pass
         try:
@@ -85,7 +87,7 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        self.proc.stdout.close()
+        self.stdout.close()
         self.log.close()
 
 
@@ -129,9 +131,9 @@ class WorkerPool:
         results: list[RunReply | None] = [None] * len(requests)
 
         def one(index: int) -> None:
-            results[index] = self.run(requests[index])
+            reply = results[index] = self.run(requests[index])
             if on_result:
-                on_result(index, results[index])
+                on_result(index, reply)
 
         with ThreadPoolExecutor(max_workers=min(self.jobs, len(requests))) as ex:
             list(ex.map(one, range(len(requests))))

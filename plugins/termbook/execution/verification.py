@@ -36,6 +36,8 @@ from .outputs import compare_output
 from .pool import WorkerPool
 from .protocol import CheckOutcome, Figure, Limits, RunReply, RunRequest, RunStatus
 
+DEFAULT_LIMITS = Limits()
+
 
 class Verdict(enum.StrEnum):
     VERIFIED = "verified"
@@ -164,7 +166,9 @@ def judge(slug: str, snippet: str, reply: RunReply, expected: str | None, rtol: 
         return fail(Failure.NOT_PINNED, "its output is not pinned yet")
     mismatch = compare_output(expected, reply.stdout, rtol=rtol, atol=atol)
     if mismatch:
-        return fail(Failure.OUTPUT_DIFFERS, f"output differs from the pinned output at line {mismatch.line}: {mismatch.reason}", mismatch.diff)
+        return fail(
+            Failure.OUTPUT_DIFFERS, f"output differs from the pinned output at line {mismatch.line}: {mismatch.reason}", mismatch.diff
+        )
     result.status = Verdict.VERIFIED
     return result
 
@@ -214,7 +218,7 @@ def verify_terms(
     cache: Cache,
     *,
     force: bool = False,
-    base_limits: Limits = Limits(),
+    base_limits: Limits = DEFAULT_LIMITS,
     progress: Callable[[SnippetResult], None] | None = None,
 ) -> dict[str, SnippetResult]:
     """Verify every term that has a snippet. Returns results by slug, in the order of ``terms``.

@@ -145,7 +145,9 @@ def handle(req: dict) -> dict:
         reply.update(status=RunStatus.CRASHED.value, reason=f"{why} ({name})")
     elif result is None:
         code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
-        reply.update(status=RunStatus.CRASHED.value, reason=f"the process exited with status {code} before reporting its checks (os._exit?)")
+        reply.update(
+            status=RunStatus.CRASHED.value, reason=f"the process exited with status {code} before reporting its checks (os._exit?)"
+        )
     else:
         reply.update(result)
     return reply
@@ -357,6 +359,7 @@ def _probe_drop_root() -> bool:
         try:
             _drop_root()
             import unittest  # noqa: F401  - something not yet imported, from the standard library
+
             os._exit(0)
         except BaseException:
             os._exit(1)
@@ -385,7 +388,7 @@ def run_snippet(path: str, root: str) -> dict:
     sys.argv = [path]
     module = types.ModuleType("__main__")
     module.__file__ = path
-    module.__builtins__ = __builtins__
+    module.__builtins__ = __builtins__  # type: ignore[attr-defined]
     sys.modules["__main__"] = module
     result: dict = {"status": RunStatus.RAN.value, "checks": [], "demo_error": None}
     started = time.perf_counter()
@@ -393,8 +396,8 @@ def run_snippet(path: str, root: str) -> dict:
         with open(path, encoding="utf-8") as fh:
             source = fh.read()
         code = compile(source, path, "exec")
-        exec(code, module.__dict__)
-    except BaseException as exc:  # noqa: BLE001 - everything a snippet does is reported
+        exec(code, module.__dict__)  # noqa: S102 - running the snippet is what the worker is for
+    except BaseException as exc:
         result["demo_error"] = _describe(exc, path)
     result["demo_seconds"] = time.perf_counter() - started
     _flush()
@@ -411,7 +414,7 @@ def run_snippet(path: str, root: str) -> dict:
         entry = {"name": name, "ok": True}
         try:
             fn()
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             entry.update(ok=False, error=_describe(exc, path))
         entry["seconds"] = time.perf_counter() - started
         result["checks"].append(entry)
@@ -439,7 +442,7 @@ def _figures() -> list[dict]:
         buffer = io.StringIO()
         try:
             fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-        except Exception as exc:  # noqa: BLE001 - reported as a figure that could not be drawn
+        except Exception as exc:
             out.append({"alt": fig.get_label(), "svg": "", "error": f"{type(exc).__name__}: {exc}"})
             continue
         titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
