@@ -39,7 +39,7 @@ ASSET_NAMES = ("termbook.css", "iframe-worker-shim.js", "no-mathjax.js")
 
 _CODE = re.compile(r'<div class="termbook-code"[^>]*>.*?</pre></div>\s*</div>', re.S)
 _CODE_SLOT = re.compile(r'<div class="termbook-code-slot" data-n="(\d+)"></div>')
-_GRAPH_SLOT = re.compile(r'<div class="termbook-graph-slot(?P<all> termbook-graph-all)?"></div>')
+GRAPH_SLOT = re.compile(r'<div class="termbook-graph-slot(?P<all> termbook-graph-all)?"></div>')
 # the theme's search "share" link is a javascript: URL (the policy refuses it anyway); it copies
 # the search link by its click handler, which needs no href
 _SHARE_HREF = ' href="javascript:void(0)"'
@@ -115,7 +115,7 @@ class Site:
                 problems.append(Problem(page, f"cannot convert formula to MathML: {issue.tex}", severity=Severity.WARNING))
             else:
                 problems += removal_problems(list(issue.removals), self.source(page), in_math=True)
-        html = _GRAPH_SLOT.sub(lambda m: self.graph_svg(page, bool(m.group("all"))), html, count=1)
+        html = GRAPH_SLOT.sub(lambda m: self.graph_svg(page, bool(m.group("all"))), html, count=1)
         data = self.jsonld(page)
         if data:
             html = html.replace("</head>", f'<script type="application/ld+json">{data}</script>\n</head>', 1)

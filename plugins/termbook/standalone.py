@@ -34,15 +34,13 @@ from typing import Any
 import yaml
 
 from .errors import Problem, Severity
-from .export import defined_term_jsonld, defined_term_set_jsonld
-from .finishing import Site, prepare_site
+from .finishing import GRAPH_SLOT, Site, prepare_site
 from .glossary import BuildOptions
 from .mathml import tex_to_mathml
 from .project import Unresolved, read_mkdocs_yml
 from .safety import VERBATIM
 
 MARKER = ".termbook-render"
-_GRAPH_SLOT = re.compile(r'<div class="termbook-graph-slot(?P<all> termbook-graph-all)?"></div>')
 _TUTORIAL_LINK = re.compile(r"(\]\((?!https?:)[^)\s]*?tutorials/[\w.-]+)\.ipynb((?:#[^)\s]*)?\))")
 _TAGS_MARKER = "<!-- material/tags -->"
 _ACTIVE = re.compile(r"[\\`*_{}\[\]!$~^=|+]")
@@ -136,8 +134,8 @@ def finish_markdown(text: str, page: str, site: Site, problems: list[Problem]) -
     """
     text = _TUTORIAL_LINK.sub(r"\1.md\2", text)
     text = convert_markdown_math(text, page, site, problems)
-    text = _GRAPH_SLOT.sub(lambda m: _svg_block(site.graph_svg(page, bool(m.group("all")))), text, count=1)
-    data = _jsonld(site, page)
+    text = GRAPH_SLOT.sub(lambda m: _svg_block(site.graph_svg(page, bool(m.group("all")))), text, count=1)
+    data = site.jsonld(page)
     if data:
         text = text.rstrip("\n") + f'\n\n<script type="application/ld+json">{data}</script>\n'
     return text
@@ -186,18 +184,6 @@ def _svg_block(svg: str) -> str:
     if not svg:
         return ""
     return '<div class="termbook-graph">' + _md_safe(" ".join(svg.split("\n"))) + "</div>"
-
-
-def _jsonld(site: Site, page: str) -> str | None:
-    build, layout = site.build, site.build.project.layout
-    name = f"{site.site_name} glossary"
-    set_url = site.url_of(layout.index_page)
-    if page == layout.index_page:
-        return defined_term_set_jsonld(build.terms, lambda s: site.url_of(layout.term_page(s)), set_url, name)
-    slug = site.slug_of(page)
-    if slug is None:
-        return None
-    return defined_term_jsonld(build.by_slug[slug], site.url_of(page), set_url, name)
 
 
 def tags_markdown(site: Site, page: str) -> str:
