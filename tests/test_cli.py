@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import jsonschema
+import pytest
 import yaml
 from termbook.cli import main
 from termbook.loading import load_glossary
@@ -140,3 +141,26 @@ def test_schema_accepts_every_real_term_and_rejects_bad_ones():
         assert errors == [], f"{path.name}: {errors[0].message}"
     assert list(validator.iter_errors({"term": "X", "summary": "s", "definition": "d", "relatd": []}))
     assert list(validator.iter_errors({"term": "X", "summary": "s" * 201, "definition": "d"}))
+
+
+def test_shards_split_the_snippets_stably_and_share_one_cache(project, capsys):
+    from termbook.glossary import in_shard
+
+    slugs = [f"t{i}" for i in range(40)]
+    parts = [{s for s in slugs if in_shard(s, (k, 3))} for k in (1, 2, 3)]
+    assert set().union(*parts) == set(slugs) and sum(map(len, parts)) == len(slugs)  # a partition
+    assert all(parts) and parts[0] == {s for s in slugs + ["new"] if in_shard(s, (1, 3))} - {"new"}  # adding a term moves none
+    for slug in ("a", "b", "c", "d"):
+        project.add_term(slug, term(slug.upper() + "x"))
+        project.add_snippet(slug, GOOD_SNIPPET, GOOD_OUTPUT)
+    ran = 0
+    for k in (1, 2):
+        assert main(["--root", str(project.root), "check", "--shard", f"{k}/2"]) == 0
+        summary = capsys.readouterr().err.strip().splitlines()[-1]
+        ran += int(summary.split(" snippets:")[0].rsplit(" ", 1)[1])
+    assert ran == 4
+    assert main(["--root", str(project.root), "check"]) == 0  # the shards' runs are in the one cache
+    assert "(0 run, 4 cached)" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:  # argparse: a usage error
+        main(["--root", str(project.root), "check", "--shard", "3/2"])
+    assert exit_info.value.code == 2 and "K must be between 1 and N" in capsys.readouterr().err

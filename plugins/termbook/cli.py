@@ -38,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     p_check.add_argument("--jobs", "-j", type=int, default=None, help="snippets run in parallel (default: cores)")
     p_check.add_argument("--json", type=Path, default=None, metavar="PATH", help="write a JSON report for CI")
     p_check.add_argument("--term", action="append", default=[], metavar="SLUG", help="only these terms (repeatable)")
+    p_check.add_argument(
+        "--shard",
+        type=_shard,
+        default=None,
+        metavar="K/N",
+        help="verify only part K of N (a stable split by term; all terms are validated)",
+    )
     p_check.add_argument("--suggestions", action="store_true", help="list every graph suggestion (default: one summary line)")
 
     p_render = sub.add_parser("render", help="write the finished site (Markdown, MathML, SVG, assets, config) into a folder")
@@ -64,6 +71,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not K/N, e.g. 2/4") from None
+    if not 1 <= k <= n:
+        raise argparse.ArgumentTypeError(f"'{text}': K must be between 1 and N")
+    return k, n
 
 
 def _new(project: Project, name: str) -> int:
@@ -116,7 +133,13 @@ def _check(project: Project, args) -> int:
     started = time.perf_counter()
     progress = _Progress(sys.stderr)
     options = BuildOptions(
-        project, run_snippets=not args.no_run, force=args.force, jobs=args.jobs, only=frozenset(args.term), audit_html=True
+        project,
+        run_snippets=not args.no_run,
+        force=args.force,
+        jobs=args.jobs,
+        only=frozenset(args.term),
+        shard=args.shard,
+        audit_html=True,
     )
     build = load_and_verify(options, progress=progress.step if not args.no_run else None)
     progress.finish()

@@ -7,6 +7,7 @@ and the render core start from. It never raises for bad input: problems come bac
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -31,6 +32,7 @@ class BuildOptions:
     force: bool = False
     jobs: int | None = None
     only: frozenset[str] = frozenset()  # verify only these slugs (all are still validated)
+    shard: tuple[int, int] | None = None  # (k, n): verify only the k-th of n stable parts (1-based)
     audit_html: bool = False  # render every term page as HTML and report what the sanitiser would remove
 
 
@@ -72,6 +74,14 @@ class GlossaryBuild:
         return [p for p in self.problems if p.severity is Severity.SUGGESTION]
 
 
+def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
+    """Is ``slug`` in part k of n? A stable split by the slug's hash: adding a term moves no other."""
+    if shard is None:
+        return True
+    k, n = shard
+    return int(hashlib.sha256(slug.encode("utf-8")).hexdigest(), 16) % n == k - 1
+
+
 def load_and_verify(options: BuildOptions, progress: Callable[[SnippetResult], None] | None = None) -> GlossaryBuild:
     """Validate every term; when valid and asked to, run every snippet."""
     project = options.project
@@ -93,7 +103,7 @@ def load_and_verify(options: BuildOptions, progress: Callable[[SnippetResult], N
         return build
     cache = Cache(project.cache_dir, enabled=options.use_cache)
     with WorkerPool(project.import_root, jobs=options.jobs) as pool:
-        chosen = [t for t in terms if not options.only or t.slug in options.only]
+        chosen = [t for t in terms if (not options.only or t.slug in options.only) and in_shard(t.slug, options.shard)]
         build.results = verify_terms(chosen, project, pool, cache, force=options.force, progress=progress)
     build.problems += [r.problem() for r in build.results.values() if not r.verified]
     return build
