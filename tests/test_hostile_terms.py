@@ -45,12 +45,13 @@ FIELDS = {
     "why_it_matters": lambda d, p: d.__setitem__("why_it_matters", p),
     "faq.q": lambda d, p: d.__setitem__("faq", [{"q": "Question " + p.replace("\n", " "), "a": "Answer."}]),
     "faq.a": lambda d, p: d.__setitem__("faq", [{"q": "Question?", "a": p}]),
+    "pitfalls": lambda d, p: d.__setitem__("pitfalls", [{"mistake": "Mistake " + p.replace("\n", " "), "spot": p, "fix": p}]),
     "tags": lambda d, p: d.__setitem__("tags", ["tag " + p.replace("\n", " ")]),
     "references": lambda d, p: d.__setitem__(
         "references", [{"title": "Title " + p, "authors": "Authors " + p, "year": 2020, "url": "https://example.org/paper"}]
     ),
 }
-PROSE = {"definition", "how_it_works", "example", "why_it_matters", "faq.a"}  # Markdown fields
+PROSE = {"definition", "how_it_works", "example", "why_it_matters", "faq.a", "pitfalls"}  # Markdown fields
 
 
 def _slug(payload: str, field: str) -> str:

@@ -4,8 +4,10 @@
 ``slug``, ``url`` (relative to the site root), every field of the term file (``term``, ``aliases``,
 ``summary``, ``definition``, ... with Markdown and LaTeX as written), ``phrases`` (name, aliases and
 plurals: what links and search match), ``links`` (slugs its prose links to), ``related``,
-``backlinks`` (slugs of terms that link to it) and ``snippet`` (``null``, or ``path``, ``status``,
-``verified``, ``reason``, ``output``, ``numpy``, ``seconds``).
+``backlinks`` (slugs of terms that link to it), ``prerequisites`` and ``pitfalls`` (as written),
+``before`` (the prerequisites with why: ``imports`` when the snippet uses it, ``listed`` when the
+author names it), ``builds_on_this`` (slugs) and ``snippet`` (``null``, or ``path``, ``status``,
+``verified``, ``reason``, ``output``, ``numpy``, ``seconds``). New keys are only ever added.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from .linking import phrases_of
 from .model import Term
+from .prerequisites import Prerequisites
 
 FORMAT = 1
 
@@ -27,6 +30,7 @@ def glossary_json(
     incoming: dict[str, list[Term]],
     results: dict[str, Any],
     snippet_paths: dict[str, str],
+    prerequisites: Prerequisites | None = None,
 ) -> str:
     entries = []
     for term in sorted(terms, key=lambda t: t.slug):
@@ -51,6 +55,10 @@ def glossary_json(
                 "phrases": phrases_of(term),
                 "links": links.get(term.slug, []),
                 "backlinks": [t.slug for t in incoming.get(term.slug, [])],
+                "before": [
+                    {"slug": p.slug, "why": p.why.name.lower()} for p in (prerequisites.before.get(term.slug, []) if prerequisites else [])
+                ],
+                "builds_on_this": list(prerequisites.after.get(term.slug, [])) if prerequisites else [],
                 "snippet": snippet,
             }
         )

@@ -210,6 +210,7 @@ def prepare_site(
         build.incoming,
         build.results,
         snippet_paths,
+        build.prerequisites,
     )
     site.files.append(SiteFile(layout.terms_json, store.put(layout.terms_json, terms_json)))
     site.files.append(SiteFile(layout.schema, store.put(layout.schema, json_schema_text())))

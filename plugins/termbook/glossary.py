@@ -19,6 +19,7 @@ from .graph import Edge, edges, health
 from .linking import LinkedTerm, Linker, backlinks, link_term
 from .loading import load_glossary
 from .model import Term
+from .prerequisites import Prerequisites, prerequisite_graph
 from .project import Project
 
 
@@ -47,6 +48,7 @@ class GlossaryBuild:
     linked: dict[str, LinkedTerm] = field(default_factory=dict)  # prose with links, by slug
     graph: list[Edge] = field(default_factory=list)  # every link between terms
     incoming: dict[str, list[Term]] = field(default_factory=dict)  # backlinks, by slug
+    prerequisites: Prerequisites = field(default_factory=Prerequisites)  # before / builds on, by slug
     _outgoing: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
@@ -95,6 +97,8 @@ def load_and_verify(options: BuildOptions, progress: Callable[[SnippetResult], N
     build.graph = edges(terms, prose_targets)
     build.incoming = backlinks(terms, prose_targets)
     build.problems += health(terms, build.graph, project.root)
+    build.prerequisites, prerequisite_problems = prerequisite_graph(terms, project)
+    build.problems += prerequisite_problems
     if options.audit_html:
         from .auditing import audit_glossary
 

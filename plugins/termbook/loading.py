@@ -482,10 +482,10 @@ def _describe(loc: tuple) -> str:
 
 
 def _allowed_keys(loc: tuple) -> tuple[str, ...]:
-    from .model import Faq, Reference, VerifyOptions
+    from .model import Faq, Pitfall, Reference, VerifyOptions
 
     section = loc[0]
-    models: dict[str, type[BaseModel]] = {"faq": Faq, "references": Reference, "verify": VerifyOptions}
+    models: dict[str, type[BaseModel]] = {"faq": Faq, "pitfalls": Pitfall, "references": Reference, "verify": VerifyOptions}
     model = models.get(section)
     return tuple(model.model_fields) if model else FIELDS
 

@@ -44,6 +44,14 @@ class Reference(_Strict):
     url: Url | None = Field(None, description="http(s) link to the work (DOI, arXiv, publisher).")
 
 
+class Pitfall(_Strict):
+    """A common mistake with the concept, and how a reader notices it."""
+
+    mistake: Text = Field(description="The mistake, in a few words (plain text), e.g. 'Forgetting eval mode at inference'.")
+    spot: Text = Field(description="How to spot it: the symptom a reader would see (Markdown).")
+    fix: Text | None = Field(None, description="What to do instead (Markdown).")
+
+
 class VerifyOptions(_Strict):
     """Per-term overrides for running and verifying the snippet."""
 
@@ -66,8 +74,13 @@ class TermData(_Strict):
     how_it_works: Text | None = Field(None, description="How it works (Markdown, LaTeX math in $...$).")
     example: Text | None = Field(None, description="A worked example (Markdown).")
     why_it_matters: Text | None = Field(None, description="Why it matters (Markdown).")
+    pitfalls: list[Pitfall] = Field(default_factory=list, description="Common mistakes and how to spot them; shown after 'Why it matters'.")
     faq: list[Faq] = Field(default_factory=list, description="Frequently asked questions.")
     related: list[Slug] = Field(default_factory=list, description="Slugs of related terms.")
+    prerequisites: list[Slug] = Field(
+        default_factory=list,
+        description="Slugs of terms a reader should know first (the terms whose snippets this term's snippet imports count too).",
+    )
     tags: list[Text] = Field(default_factory=list, description="Tags for the tags index.")
     references: list[Reference] = Field(default_factory=list, description="Sources.")
     snippet: Text | None = Field(

@@ -74,6 +74,8 @@ def build_pages(
             referenced_by=referenced_by(term, build.incoming),
             snippet=snippet,
             tutorials=[(title, layout.link(page_path, src)) for title, src in used_in.get(term.slug, [])],
+            before=[(by_slug[p.slug], p.why.value) for p in build.prerequisites.before.get(term.slug, [])],
+            builds_on=[by_slug[s] for s in build.prerequisites.after.get(term.slug, [])],
             template=project.template,
         )
         put(build.pages, page_path, page)

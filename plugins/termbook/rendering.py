@@ -90,9 +90,14 @@ def render_term(
     referenced_by: Sequence[Term] = (),
     snippet=None,
     tutorials: Sequence[tuple[str, str]] = (),
+    before: Sequence[tuple[Term, str]] = (),
+    builds_on: Sequence[Term] = (),
     template: Path | None = None,
 ) -> str:
     """The Markdown of ``term``'s page.
+
+    ``before`` are its prerequisites with the reason for each, ``builds_on`` the terms that have it
+    as a prerequisite (see :mod:`termbook.prerequisites`).
 
     ``linked`` holds the prose with mentions linked (see :mod:`termbook.linking`); without it the
     prose is used as written. ``related`` slugs that are unknown are skipped here; validation
@@ -111,6 +116,9 @@ def render_term(
         referenced_by=[link_to(t) for t in referenced_by],
         snippet=snippet,
         tutorials=list(tutorials),
+        before=[(link_to(t), why) for t, why in before],
+        builds_on=[link_to(t) for t in builds_on],
+        pitfalls=[(item.mistake, escape_prose(item.spot), escape_prose(item.fix) if item.fix else None) for item in data.pitfalls],
         front_matter=front_matter(term),
     )
     return text.strip() + "\n"
