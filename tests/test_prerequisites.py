@@ -86,3 +86,17 @@ def test_a_prerequisite_cycle_stops_the_build_and_check(project, capsys):
     project.add_term("b", term("Beta", prerequisites=["a"]))
     assert main(["--root", str(project.root), "check", "--no-run"]) == 1
     assert "prerequisites go round in a circle" in capsys.readouterr().err
+
+
+def test_learning_path_per_tag_puts_prerequisites_first_with_reasons(project):
+    project.add_term("a", term("Alpha", tags=["core"], prerequisites=["c"]))
+    project.add_term("b", term("Beta", tags=["core"], prerequisites=["a"]))
+    project.add_term("c", term("Gamma", tags=["core", "extra"]))
+    site = project.build()
+    page = (site / "paths" / "core.html").read_text()
+    page = page[page.index("<article") :]
+    steps = re.findall(r'<li>.*?<a href="../terms/([a-z]+).html"', page, re.S)
+    assert steps == ["c", "a", "b"]
+    assert "after Gamma (listed by the author)" in page and "needs none of the terms before it" in page
+    index = (site / "paths" / "index.html").read_text()
+    assert 'href="core.html"' in index and 'href="extra.html"' in index

@@ -20,7 +20,7 @@ from .glossary import BuildOptions, GlossaryBuild, load_and_verify
 from .linking import referenced_by
 from .notebooks import term_notebook
 from .presenting import present_snippet
-from .rendering import render_graph_page, render_index, render_term
+from .rendering import render_graph_page, render_index, render_paths, render_term
 from .tutorials import find_tutorials
 
 Sink = Callable[[str, str], None]
@@ -84,4 +84,6 @@ def build_pages(
             build.linked[term.slug].faq_answers.clear()
     put(build.pages, layout.index_page, render_index(build.terms))
     put(build.pages, layout.graph_page, render_graph_page(build.terms))
+    for path, text in render_paths(build.terms, build.prerequisites, layout).items():
+        put(build.pages, path, text)
     return build

@@ -68,6 +68,13 @@ class Layout:
     def schema(self) -> str:
         return self._files("schema", "term.schema.json")
 
+    @property
+    def paths_index(self) -> str:
+        return self._files("paths", "index.md")
+
+    def path_page(self, tag_slug: str) -> str:
+        return self._files("paths", f"{tag_slug}.md")
+
     def asset(self, name: str) -> str:
         return self._files("assets", "termbook", name)
 

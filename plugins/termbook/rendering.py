@@ -19,6 +19,8 @@ import jinja2
 from .graph import SINGLE_PICTURE_MAX
 from .linking import PROSE_FIELDS, LinkedTerm
 from .model import Term
+from .prerequisites import Prerequisites
+from .project import Layout
 from .safety import escape_prose, escape_text, link_title
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -149,6 +151,68 @@ def render_index(terms: list[Term]) -> str:
         lines += [f'- [{escape_text(t.name)}]({t.slug}.md "{md_attr(t.data.summary)}"): {escape_text(t.data.summary)}' for t in group]
         lines.append("")
     return "\n".join(lines)
+
+
+def render_paths(terms: list[Term], prerequisites: Prerequisites, layout: Layout) -> dict[str, str]:
+    """A learning path per tag: its terms in an order where every prerequisite comes first.
+
+    Returns the Markdown of each path page and of the index of paths, by docs-relative path.
+    Each step says why it is where it is: what it needs among the earlier steps, or that it
+    needs none of them.
+    """
+    from .model import slugify
+
+    by_slug = {t.slug: t for t in terms}
+    tags: dict[str, list[str]] = {}
+    for term in sorted(terms, key=lambda t: t.name.casefold()):
+        for tag in term.data.tags:
+            tags.setdefault(tag, []).append(term.slug)
+    pages: dict[str, str] = {}
+    index_lines = [
+        "---",
+        'title: "Learning paths"',
+        'description: "The terms of each tag in an order where every prerequisite comes first."',
+        "search:",
+        "  exclude: true",
+        "---",
+        "",
+        "# Learning paths",
+        "",
+        "Each path takes the terms of one tag in an order where every term comes after what it builds on:",
+        "the terms its code uses and the prerequisites its author lists.",
+        "",
+    ]
+    for tag in sorted(tags, key=str.casefold):
+        page = layout.path_page(slugify(tag))
+        order = prerequisites.order(tags[tag])
+        index_lines.append(f"- [{escape_text(tag)}]({layout.link(layout.paths_index, page)}): {len(order)} terms")
+        lines = [
+            "---",
+            f"title: {json.dumps('Learning path: ' + html.escape(tag, quote=True), ensure_ascii=False)}",
+            "search:",
+            "  exclude: true",
+            "---",
+            "",
+            f"# Learning path: {escape_text(tag)}",
+            "",
+            f"{len(order)} terms tagged *{escape_text(tag)}*, each after the ones it builds on.",
+            "",
+        ]
+        seen: set[str] = set()
+        for step, slug in enumerate(order, start=1):
+            term = by_slug[slug]
+            needs = [p for p in prerequisites.before.get(slug, []) if p.slug in seen]
+            if needs:
+                why = "after " + ", ".join(f"{escape_text(by_slug[p.slug].name)} ({escape_text(p.why.value)})" for p in needs)
+            else:
+                why = "needs none of the terms before it"
+            href = layout.link(page, layout.term_page(slug))
+            lines.append(f'{step}. [{escape_text(term.name)}]({href} "{md_attr(term.data.summary)}"): {escape_text(term.data.summary)}  ')
+            lines.append(f"    *{why}*")
+            seen.add(slug)
+        pages[page] = "\n".join(lines) + "\n"
+    pages[layout.paths_index] = "\n".join(index_lines) + "\n"
+    return pages
 
 
 def render_graph_page(terms: list[Term]) -> str:
