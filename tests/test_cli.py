@@ -49,7 +49,7 @@ def test_check_summarises_graph_suggestions_in_one_line(project, capsys):
     project.add_term("b", term("Beta"))
     assert main(["--root", str(project.root), "check", "--no-run"]) == 0
     out = capsys.readouterr().out
-    assert "1 graph suggestions in 1 terms" in out and "--suggestions" in out
+    assert "1 suggestions in 1 terms" in out and "--suggestions" in out
     assert "mentions beta" not in out.lower()
     assert main(["--root", str(project.root), "check", "--no-run", "--suggestions"]) == 0
     assert "a mentions b in its text but does not list it as related" in capsys.readouterr().out

@@ -34,6 +34,7 @@ def test_seed_terms_meet_the_content_standard(slug):
     assert "$" in (d.how_it_works or ""), "how it works: a formula"
     assert d.example and d.why_it_matters
     assert len(d.faq) >= 3
+    assert len(d.pitfalls) >= 3, "the seed terms have common pitfalls"
     assert d.related and d.references and d.aliases and d.tags
     assert all(r.url and r.url.startswith("https://") for r in d.references)
 

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         metavar="K/N",
         help="verify only part K of N (a stable split by term; all terms are validated)",
     )
-    p_check.add_argument("--suggestions", action="store_true", help="list every graph suggestion (default: one summary line)")
+    p_check.add_argument("--suggestions", action="store_true", help="list every suggestion (default: one summary line)")
 
     p_render = sub.add_parser("render", help="write the finished site (Markdown, MathML, SVG, assets, config) into a folder")
     p_render.add_argument(
@@ -158,13 +158,13 @@ def _check(project: Project, args) -> int:
     suggestions = build.suggestions
     if suggestions and not errors:
         if args.suggestions:
-            print(f"\ngraph suggestions ({len(suggestions)}; none of them is an error):", file=sys.stdout)
+            print(f"\nsuggestions ({len(suggestions)}; none of them is an error):", file=sys.stdout)
             for problem in suggestions:
                 print(f"  {problem.location()}: {problem.message}", file=sys.stdout)
         else:
             terms_with = len({p.file for p in suggestions})
             print(
-                f"\n{len(suggestions)} graph suggestions in {terms_with} terms (mentions not listed as related; "
+                f"\n{len(suggestions)} suggestions in {terms_with} terms (mentions not listed as related, symbols missing from the notation; "
                 "none is an error): `termbook check --suggestions` lists them",
                 file=sys.stdout,
             )
@@ -196,7 +196,7 @@ def _check(project: Project, args) -> int:
         atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
     ran = sum(not r.cached for r in results.values())
     summary = (
-        f"{len(build.terms)} terms, {len(errors)} errors, {len(suggestions)} graph suggestions; {len(results)} snippets: "
+        f"{len(build.terms)} terms, {len(errors)} errors, {len(suggestions)} suggestions; {len(results)} snippets: "
         f"{len(results) - len(unverified)} verified, {len(unverified)} not verified "
         f"({ran} run, {len(results) - ran} cached) in {time.perf_counter() - started:.1f} s"
     )

@@ -19,6 +19,7 @@ from .graph import Edge, edges, health
 from .linking import LinkedTerm, Linker, backlinks, link_term
 from .loading import load_glossary
 from .model import Term
+from .notation import Symbol, load_notation, notation_usage
 from .prerequisites import Prerequisites, prerequisite_graph
 from .project import Project
 
@@ -49,6 +50,8 @@ class GlossaryBuild:
     graph: list[Edge] = field(default_factory=list)  # every link between terms
     incoming: dict[str, list[Term]] = field(default_factory=dict)  # backlinks, by slug
     prerequisites: Prerequisites = field(default_factory=Prerequisites)  # before / builds on, by slug
+    notation: list[Symbol] = field(default_factory=list)  # the shared notation file's symbols
+    notation_usage: dict[str, list[str]] = field(default_factory=dict)  # symbol -> slugs using it
     _outgoing: dict[str, list[str]] | None = field(default=None, repr=False)
 
     @property
@@ -99,6 +102,12 @@ def load_and_verify(options: BuildOptions, progress: Callable[[SnippetResult], N
     build.problems += health(terms, build.graph, project.root)
     build.prerequisites, prerequisite_problems = prerequisite_graph(terms, project)
     build.problems += prerequisite_problems
+    if project.notation_file is not None:
+        build.notation, notation_problems = load_notation(project.notation_file, project.root)
+        build.notation_usage, usage_problems = notation_usage(
+            terms, build.notation, project.root, relative(project.notation_file, project.root)
+        )
+        build.problems += notation_problems + usage_problems
     if options.audit_html:
         from .auditing import audit_glossary
 

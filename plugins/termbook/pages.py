@@ -20,7 +20,7 @@ from .glossary import BuildOptions, GlossaryBuild, load_and_verify
 from .linking import referenced_by
 from .notebooks import term_notebook
 from .presenting import present_snippet
-from .rendering import render_graph_page, render_index, render_paths, render_term
+from .rendering import render_graph_page, render_index, render_notation_page, render_paths, render_term
 from .tutorials import find_tutorials
 
 Sink = Callable[[str, str], None]
@@ -76,6 +76,11 @@ def build_pages(
             tutorials=[(title, layout.link(page_path, src)) for title, src in used_in.get(term.slug, [])],
             before=[(by_slug[p.slug], p.why.value) for p in build.prerequisites.before.get(term.slug, [])],
             builds_on=[by_slug[s] for s in build.prerequisites.after.get(term.slug, [])],
+            notation=[
+                (symbol, f"{layout.link(page_path, layout.notation_page)}#{symbol.anchor}")
+                for symbol in build.notation
+                if term.slug in build.notation_usage.get(symbol.tex, [])
+            ],
             template=project.template,
         )
         put(build.pages, page_path, page)
@@ -86,4 +91,6 @@ def build_pages(
     put(build.pages, layout.graph_page, render_graph_page(build.terms))
     for path, text in render_paths(build.terms, build.prerequisites, layout).items():
         put(build.pages, path, text)
+    if build.notation:
+        put(build.pages, layout.notation_page, render_notation_page(build.notation, build.notation_usage, by_slug, layout))
     return build

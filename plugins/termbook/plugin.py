@@ -42,6 +42,8 @@ class TermbookConfig(Config):
     """Ignore the cache and run every snippet."""
     jobs = c.Optional(c.Type(int))
     """Snippets run in parallel; default: one per core."""
+    notation_file = c.Type(str, default="notation.yml")
+    """The shared notation (a list of {symbol, meaning}), relative to mkdocs.yml; a notation page when it exists."""
     template = c.Optional(c.Type(str))
     """A Jinja template for term pages, relative to mkdocs.yml; default: the packaged one."""
     execute_tutorials = c.Type(bool, default=True)

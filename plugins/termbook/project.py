@@ -25,6 +25,7 @@ DEFAULTS: dict[str, Any] = {
     "url_prefix": "terms",
     "files_prefix": "",
     "template": None,
+    "notation_file": "notation.yml",
 }
 
 
@@ -69,6 +70,10 @@ class Layout:
         return self._files("schema", "term.schema.json")
 
     @property
+    def notation_page(self) -> str:
+        return self._files("notation.md")
+
+    @property
     def paths_index(self) -> str:
         return self._files("paths", "index.md")
 
@@ -101,6 +106,7 @@ class Project:
     docs_dir: Path
     layout: Layout = field(default_factory=Layout)
     template: Path | None = None
+    notation_file: Path | None = None  # the shared notation (symbols and meanings), if the project has one
 
     @property
     def tutorials_dir(self) -> Path:
@@ -129,6 +135,7 @@ class Project:
             docs_dir=(root / docs_dir).resolve(),
             layout=Layout(str(opts["url_prefix"]).strip("/"), str(opts["files_prefix"] or "").strip("/")),
             template=(root / template).resolve() if template else None,
+            notation_file=(root / opts["notation_file"]).resolve() if opts["notation_file"] else None,
         )
 
     @classmethod

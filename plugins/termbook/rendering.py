@@ -19,6 +19,7 @@ import jinja2
 from .graph import SINGLE_PICTURE_MAX
 from .linking import PROSE_FIELDS, LinkedTerm
 from .model import Term
+from .notation import Symbol
 from .prerequisites import Prerequisites
 from .project import Layout
 from .safety import escape_prose, escape_text, link_title
@@ -94,6 +95,7 @@ def render_term(
     tutorials: Sequence[tuple[str, str]] = (),
     before: Sequence[tuple[Term, str]] = (),
     builds_on: Sequence[Term] = (),
+    notation: Sequence[tuple[Symbol, str]] = (),
     template: Path | None = None,
 ) -> str:
     """The Markdown of ``term``'s page.
@@ -120,6 +122,7 @@ def render_term(
         tutorials=list(tutorials),
         before=[(link_to(t), why) for t, why in before],
         builds_on=[link_to(t) for t in builds_on],
+        notation=[(symbol.tex, symbol.meaning, href) for symbol, href in notation],
         pitfalls=[(item.mistake, escape_prose(item.spot), escape_prose(item.fix) if item.fix else None) for item in data.pitfalls],
         front_matter=front_matter(term),
     )
@@ -213,6 +216,31 @@ def render_paths(terms: list[Term], prerequisites: Prerequisites, layout: Layout
         pages[page] = "\n".join(lines) + "\n"
     pages[layout.paths_index] = "\n".join(index_lines) + "\n"
     return pages
+
+
+def render_notation_page(symbols: list[Symbol], usage: dict[str, list[str]], terms: Mapping[str, Term], layout: Layout) -> str:
+    """The site-wide notation: each symbol, its meaning and the terms whose formulas use it."""
+    page = layout.notation_page
+    lines = [
+        "---",
+        'title: "Notation"',
+        'description: "The symbols the glossary\'s formulas use, what they mean, and the terms that use them."',
+        "---",
+        "",
+        "# Notation",
+        "",
+        "The symbols of the glossary's formulas, with the meaning they have throughout it. A term page lists",
+        "the symbols it uses and links here.",
+        "",
+        "| Symbol | Meaning | Used in |",
+        "|:--|:--|:--|",
+    ]
+    for symbol in symbols:
+        users = [terms[s] for s in usage.get(symbol.tex, []) if s in terms]
+        links = ", ".join(f"[{escape_text(t.name)}]({layout.link(page, layout.term_page(t.slug))})" for t in users) or "—"
+        tex = symbol.tex.replace("|", "\\vert ")
+        lines.append(f'| <span id="{symbol.anchor}"></span>${tex}$ | {escape_text(symbol.meaning)} | {links} |')
+    return "\n".join(lines) + "\n"
 
 
 def render_graph_page(terms: list[Term]) -> str:
