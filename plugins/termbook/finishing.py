@@ -24,7 +24,7 @@ from pathlib import Path
 from .auditing import Source, removal_problems
 from .csp import content_security_policy
 from .errors import Problem, Severity, relative
-from .export import defined_term_jsonld, defined_term_set_jsonld, glossary_json
+from .export import defined_term_jsonld, defined_term_set_jsonld, glossary_json, preview_cards_js
 from .generated import GeneratedFiles
 from .glossary import BuildOptions, GlossaryBuild
 from .graph import glossary_svg, neighbourhood_svg
@@ -35,7 +35,8 @@ from .sanitizing import sanitize
 from .tutorials import execute_tutorial, figure_alt_texts, with_alt_texts
 
 ASSETS = Path(__file__).parent / "assets"
-ASSET_NAMES = ("termbook.css", "iframe-worker-shim.js", "no-mathjax.js")
+ASSET_NAMES = ("termbook.css", "iframe-worker-shim.js", "no-mathjax.js", "previews.js")
+SCRIPTS = ("cards.js", "previews.js")  # the previews: their data (generated), then the script
 
 _CODE = re.compile(r'<div class="termbook-code"[^>]*>.*?</pre></div>\s*</div>', re.S)
 _CODE_SLOT = re.compile(r'<div class="termbook-code-slot" data-n="(\d+)"></div>')
@@ -214,6 +215,8 @@ def prepare_site(
     )
     site.files.append(SiteFile(layout.terms_json, store.put(layout.terms_json, terms_json)))
     site.files.append(SiteFile(layout.schema, store.put(layout.schema, json_schema_text())))
+    cards = preview_cards_js(build.terms, lambda slug: site.url_of(layout.term_page(slug)))
+    site.files.append(SiteFile(layout.asset("cards.js"), store.put(layout.asset("cards.js"), cards)))
     for name in ASSET_NAMES:
         site.files.append(SiteFile(layout.asset(name), ASSETS / name))
     if execute_tutorials:

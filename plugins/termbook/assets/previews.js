@@ -1,0 +1,168 @@
+/* termbook previews: a card with a term's name, summary and tags on any link to a term page.
+
+   Hover (mouse), focus (keyboard) or tap (touch: the first tap previews, the second follows the
+   link) shows the card; Escape, moving away or tapping elsewhere closes it. The cards' data is
+   baked into cards.js at build time (window.__termbookCards, by site-relative URL), so nothing is
+   fetched and it works from file://. The card floats over the page: nothing moves when it opens. */
+"use strict";
+(() => {
+  const cards = window.__termbookCards;
+  if (!cards) return;
+  const config = JSON.parse((document.getElementById("__config") || {}).textContent || "{}");
+  const root = new URL((config.base || ".") + "/", location.href);
+
+  const keyOf = (link) => {
+    const href = link.getAttribute("href");
+    if (!href || href.startsWith("#")) return null;
+    let url;
+    try {
+      url = new URL(href, location.href);
+    } catch {
+      return null;
+    }
+    if (!url.href.startsWith(root.href)) return null;
+    const path = decodeURI(url.pathname.slice(new URL(root.href).pathname.length)).replace(/(^|\/)index\.html$/, "$1");
+    return Object.prototype.hasOwnProperty.call(cards, path) ? path : null;
+  };
+
+  const card = document.createElement("div");
+  card.className = "termbook-card";
+  card.id = "termbook-card";
+  card.setAttribute("role", "tooltip");
+  card.hidden = true;
+  document.body.appendChild(card);
+
+  let current = null; // the link the card is for
+  let armed = null; // touch: the link whose first tap opened the card
+  let hideTimer = 0;
+  let showTimer = 0;
+
+  const fill = (data, href) => {
+    card.replaceChildren();
+    const title = document.createElement("p");
+    title.className = "termbook-card__title";
+    title.textContent = data.name;
+    const summary = document.createElement("p");
+    summary.className = "termbook-card__summary";
+    summary.textContent = data.summary;
+    card.append(title, summary);
+    if (data.tags && data.tags.length) {
+      const tags = document.createElement("p");
+      tags.className = "termbook-card__tags";
+      for (const tag of data.tags) {
+        const span = document.createElement("span");
+        span.className = "termbook-card__tag";
+        span.textContent = tag;
+        tags.append(span);
+      }
+      card.append(tags);
+    }
+    const more = document.createElement("a");
+    more.className = "termbook-card__more";
+    more.href = href;
+    more.textContent = "Read more →";
+    card.append(more);
+  };
+
+  const place = (link) => {
+    const box = link.getBoundingClientRect();
+    const width = Math.min(360, document.documentElement.clientWidth - 16);
+    card.style.width = width + "px";
+    let left = box.left + window.scrollX;
+    left = Math.max(window.scrollX + 8, Math.min(left, window.scrollX + document.documentElement.clientWidth - width - 8));
+    card.style.left = left + "px";
+    const below = box.bottom + window.scrollY + 6;
+    card.style.top = below + "px";
+    const height = card.offsetHeight;
+    if (box.bottom + height + 12 > window.innerHeight && box.top - height - 6 > 0) {
+      card.style.top = box.top + window.scrollY - height - 6 + "px";
+    }
+  };
+
+  const show = (link) => {
+    const key = keyOf(link);
+    if (!key) return;
+    clearTimeout(hideTimer);
+    if (current === link && !card.hidden) return;
+    if (current && current !== link) current.removeAttribute("aria-describedby");
+    current = link;
+    fill(cards[key], new URL(key || ".", root).href);
+    card.hidden = false;
+    place(link);
+    link.setAttribute("aria-describedby", card.id);
+  };
+
+  const hide = () => {
+    clearTimeout(showTimer);
+    card.hidden = true;
+    if (current) current.removeAttribute("aria-describedby");
+    current = null;
+    armed = null;
+  };
+
+  const termLink = (target) => {
+    const link = target instanceof Element ? target.closest("a[href]") : null;
+    if (!link || link.closest(".termbook-card") || link.closest(".md-header, .md-nav, .md-footer, .md-search")) return null;
+    return keyOf(link) ? link : null;
+  };
+
+  // a term link's own title would show a second, plain tooltip: the card replaces it
+  for (const link of document.querySelectorAll("a[href]")) {
+    if (link.hasAttribute("title") && termLink(link)) {
+      link.dataset.termbookTitle = link.getAttribute("title");
+      link.removeAttribute("title");
+    }
+  }
+
+  document.addEventListener("mouseover", (event) => {
+    if (event.target instanceof Element && event.target.closest(".termbook-card")) {
+      clearTimeout(hideTimer);
+      return;
+    }
+    const link = termLink(event.target);
+    if (!link) return;
+    clearTimeout(showTimer);
+    showTimer = setTimeout(() => show(link), 120);
+  });
+  document.addEventListener("mouseout", (event) => {
+    if (!termLink(event.target) && !(event.target instanceof Element && event.target.closest(".termbook-card"))) return;
+    clearTimeout(showTimer);
+    if (armed) return; // opened by touch: stays until tapped elsewhere
+    hideTimer = setTimeout(() => {
+      if (!card.matches(":hover") && !(current && current.matches(":focus"))) hide();
+    }, 200);
+  });
+  document.addEventListener("focusin", (event) => {
+    const link = termLink(event.target);
+    if (link) show(link);
+    else if (!(event.target instanceof Element && event.target.closest(".termbook-card"))) hide();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !card.hidden) {
+      const link = current;
+      hide();
+      if (link) link.focus({ preventScroll: true });
+    }
+  });
+  // touch: the first tap on a term link previews it, the second follows it
+  document.addEventListener("pointerdown", (event) => {
+    if (event.pointerType !== "touch") return;
+    const link = termLink(event.target);
+    if (!link && !(event.target instanceof Element && event.target.closest(".termbook-card"))) hide();
+  });
+  document.addEventListener(
+    "click",
+    (event) => {
+      const link = termLink(event.target);
+      if (!link) return;
+      const touch = event.pointerType === "touch" || (event.sourceCapabilities && event.sourceCapabilities.firesTouchEvents);
+      if (!touch) return;
+      if (armed === link) return; // second tap: follow
+      event.preventDefault();
+      show(link);
+      armed = link;
+    },
+    true,
+  );
+  window.addEventListener("resize", () => current && place(current));
+})();
