@@ -218,7 +218,17 @@ def test_mobile_header_does_not_cover_the_heading(open_tab, site_url):
     tab.assert_clean()
 
 
-@pytest.mark.parametrize("name, path", [("home", "index.html"), ("batch-normalization", BN)])
+@pytest.mark.parametrize(
+    "name, path",
+    [
+        ("home", "index.html"),
+        ("batch-normalization", BN),
+        ("learning-path", "paths/optimization.html"),
+        ("notation", "notation.html"),
+        ("graph", "graph.html"),
+        ("a-z", "terms/index.html"),
+    ],
+)
 def test_screenshots_light_and_dark(open_tab, site_url, artifacts, name, path):
     tab = open_tab(color_scheme="light", viewport={"width": 1280, "height": 900})
     tab.goto(site_url + path)
