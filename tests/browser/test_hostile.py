@@ -57,6 +57,7 @@ def _poke_everything(tab, url: str) -> int:
         if element.is_visible():
             element.hover()
             element.focus()
+            page.keyboard.press("Escape")  # a term link's preview card would cover the next element
     for i in range(count):  # then click each (but links to other sites: following one is the reader's choice)
         element = elements.nth(i)
         href = element.get_attribute("href") or ""
