@@ -44,7 +44,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-SOURCES = ("mkdocs.yml", "terms", "snippets", "site_src", "schema")
+SOURCES = ("mkdocs.yml", "notation.yml", "terms", "snippets", "site_src", "schema")
 CACHE = Path(".cache") / "termbook"
 TIMEOUT_MS = 15_000
 
