@@ -35,7 +35,7 @@ from .sanitizing import sanitize
 from .tutorials import execute_tutorial, figure_alt_texts, with_alt_texts
 
 ASSETS = Path(__file__).parent / "assets"
-ASSET_NAMES = ("termbook.css", "iframe-worker-shim.js", "no-mathjax.js")
+ASSET_NAMES = ("termbook.css", "graph-explorer.css", "graph-explorer.js", "iframe-worker-shim.js", "no-mathjax.js")
 
 _CODE = re.compile(r'<div class="termbook-code"[^>]*>.*?</pre></div>\s*</div>', re.S)
 _CODE_SLOT = re.compile(r'<div class="termbook-code-slot" data-n="(\d+)"></div>')

@@ -68,6 +68,8 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         self.project = Project.create(root, dict(self.config), Path(config.docs_dir))
         config.watch += [str(self.project.terms_dir), str(self.project.snippets_dir)]  # `mkdocs serve` reloads
         config.extra_css.append(self.project.layout.asset("termbook.css"))
+        config.extra_css.append(self.project.layout.asset("graph-explorer.css"))
+        config.extra_javascript.append(self.project.layout.asset("graph-explorer.js"))  # does nothing without the graph
         shim = self.project.layout.asset("iframe-worker-shim.js")
         config.extra["polyfills"] = [shim if "iframe-worker" in url else url for url in config.extra.get("polyfills") or []]
 

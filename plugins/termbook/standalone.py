@@ -260,7 +260,9 @@ def _config(site: Site) -> str:
         extensions.append(_clean(entry))
     config["markdown_extensions"] = extensions
     css = [c for c in source.get("extra_css") or [] if isinstance(c, str)]
-    config["extra_css"] = [*css, layout.asset("termbook.css")]
+    config["extra_css"] = [*css, layout.asset("termbook.css"), layout.asset("graph-explorer.css")]
+    scripts = [j for j in source.get("extra_javascript") or [] if isinstance(j, str)]
+    config["extra_javascript"] = [*scripts, layout.asset("graph-explorer.js")]
     search = next((p for p in source.get("plugins") or [] if p == "search" or (isinstance(p, dict) and "search" in p)), "search")
     config["plugins"] = [_clean(search)]
     extra = source.get("extra") if isinstance(source.get("extra"), dict) else {}
