@@ -28,6 +28,16 @@ def view_box(page, index: int = 0) -> list[float]:
     return [float(v) for v in value.split()]
 
 
+def all_nodes_inside(page, box: list[float]) -> bool:
+    return page.evaluate(
+        """([x, y, w, h]) => [...document.querySelectorAll('svg.tb-explorer__svg a.tb-node')].every(a => {
+            const b = a.getBBox();
+            return b.x >= x - 1 && b.y >= y - 1 && b.x + b.width <= x + w + 1 && b.y + b.height <= y + h + 1;
+        })""",
+        box,
+    )
+
+
 def node(page, slug: str):
     return page.locator(f"{GRAPH} a.tb-node[data-slug='{slug}']")
 
@@ -74,7 +84,14 @@ def test_zoom_with_buttons_wheel_and_keys(open_tab, site_url):
     page.get_by_role("button", name="Zoom out").click()
     page.get_by_role("button", name="Zoom out").click()
     assert view_box(page)[2] > zoomed[2]
-    page.get_by_role("button", name=re.compile("^Reset view")).click()
+    page.get_by_role("button", name="Reset view").click()
+    assert view_box(page) == fitted
+    # the first view has readable labels; the whole picture is one click away
+    assert page.locator(".tb-explorer__view").bounding_box()["width"] / fitted[2] >= 0.69
+    page.get_by_role("button", name="Show the whole picture").click()
+    assert all_nodes_inside(page, view_box(page))
+    assert not all_nodes_inside(page, fitted), "153 terms: the first view is a readable part of the picture"
+    page.get_by_role("button", name="Reset view").click()
     assert view_box(page) == fitted
     # the wheel zooms around the pointer: the SVG point under it stays put
     box = page.locator(".tb-explorer__view").bounding_box()
@@ -244,13 +261,17 @@ def _grouped_page(folder: Path, n: int) -> Path:
         terms.append(Term(slug=f"t{i:04d}", path=Path(f"terms/t{i:04d}.yml"), data=data))
     edges = [Edge(t.slug, r, RELATED) for t in terms for r in t.data.related]
     body = glossary_svg(terms, edges, lambda s: f"{s}.html")
-    for name in ("graph-explorer.css", "graph-explorer.js"):
+    for name in ("termbook.css", "graph-explorer.css", "graph-explorer.js"):
         shutil.copy(ASSETS / name, folder / name)
     page = folder / "graph.html"
     page.write_text(
         "<!doctype html><html><head><meta charset='utf-8'>"
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'\">"
-        "<link rel='stylesheet' href='graph-explorer.css'></head>"
+        "<style>:root { --md-default-fg-color: #222; --md-default-fg-color--light: #666; --md-default-fg-color--lighter: #aaa;"
+        " --md-default-fg-color--lightest: #eee; --md-default-bg-color: #fff; --md-primary-fg-color: #3f51b5;"
+        " --md-accent-fg-color: #526cfe; --md-accent-fg-color--transparent: #526cfe1a; --md-typeset-color: #222 }"
+        " body { font-family: sans-serif; margin: 1rem 2rem }</style>"
+        "<link rel='stylesheet' href='termbook.css'><link rel='stylesheet' href='graph-explorer.css'></head>"
         f"<body><article class='md-typeset'><h1>Graph</h1>{body}</article>"
         "<script src='graph-explorer.js'></script></body></html>",
         encoding="utf-8",
@@ -278,8 +299,8 @@ def test_every_picture_of_a_grouped_glossary_is_explorable(open_tab, tmp_path, a
     explorer.get_by_label("Find a term").fill(name)
     explorer.get_by_label("Find a term").press("Enter")
     expect(page.locator(f"a.tb-node[data-slug='{slug}']")).to_be_focused()
+    page.screenshot(path=str(artifacts / "graph-explorer-grouped.png"))
     explorer.get_by_role("button", name="None", exact=True).click()
     expect(page.locator(GRAPH).nth(last).locator("a.tb-node:visible")).to_have_count(0)
     expect(page.locator(GRAPH).nth(0).locator("a.tb-node:visible").first).to_be_visible()
-    page.screenshot(path=str(artifacts / "graph-explorer-grouped.png"))
     tab.assert_clean()

@@ -11,6 +11,7 @@
 
   const MIN_ZOOM = 0.5; // relative to the scale that fits the whole picture
   const MAX_SCALE = 4; // screen pixels per SVG unit
+  const READABLE = 0.7; // the first view is at least this scale (labels of about 9 px), centred
   const STEP = 1.25; // one press of + or −
   const PAN = 0.1; // one arrow key press: this share of the view
   const UNTAGGED = "";
@@ -73,8 +74,9 @@
     const zoom = element("div", { class: "tb-explorer__zoom", role: "group", "aria-label": "Zoom" });
     const zoomIn = element("button", { type: "button", "aria-label": "Zoom in", title: "Zoom in (+)" }, "+");
     const zoomOut = element("button", { type: "button", "aria-label": "Zoom out", title: "Zoom out (−)" }, "−");
-    const reset = element("button", { type: "button", "aria-label": "Reset view: the whole picture", title: "Reset view (0)" }, "Reset");
-    zoom.append(zoomIn, zoomOut, reset);
+    const reset = element("button", { type: "button", "aria-label": "Reset view", title: "Reset view (0)" }, "Reset");
+    const whole = element("button", { type: "button", "aria-label": "Show the whole picture", title: "Show the whole picture" }, "Whole picture");
+    zoom.append(zoomIn, zoomOut, reset, whole);
     const findRow = element("div", { class: "tb-explorer__search" });
     findRow.append(findLabel, find, status);
     bar.append(findRow, zoom);
@@ -103,7 +105,7 @@
     tags.append(boxes);
 
     const helpId = `tb-help-${index}`;
-    const help = element("p", { class: "tb-explorer__help", id: helpId }, "Drag to pan; scroll or pinch to zoom. With the picture focused: + and − zoom, 0 resets, arrow keys pan.");
+    const help = element("p", { class: "tb-explorer__help", id: helpId }, "Drag to pan; scroll or pinch to zoom. With the picture focused: + and − zoom, 0 resets the view, arrow keys pan. Hover or focus a term to see its neighbours.");
     root.append(bar, tags, help);
     root.append(view);
     view.classList.add("tb-explorer__view");
@@ -143,6 +145,11 @@
       setScale(fitScale(), full.x + full.w / 2, full.y + full.h / 2);
     }
 
+    function home() {
+      // the whole picture when its labels stay readable; else readable labels at its centre
+      setScale(Math.max(fitScale(), Math.min(READABLE, MAX_SCALE)), full.x + full.w / 2, full.y + full.h / 2);
+    }
+
     function zoomAt(factor, px, py) {
       const old = scale();
       const { w, h } = size();
@@ -178,7 +185,7 @@
       return node.x > box.x && node.x < box.x + box.w && node.y > box.y && node.y < box.y + box.h;
     }
 
-    fit();
+    home();
     new ResizeObserver(() => setScale(scale(), box.x + box.w / 2, box.y + box.h / 2)).observe(view);
 
     view.addEventListener(
@@ -242,7 +249,7 @@
         "=": () => zoomCentre(STEP),
         "-": () => zoomCentre(1 / STEP),
         _: () => zoomCentre(1 / STEP),
-        0: fit,
+        0: home,
         ArrowLeft: () => pan(-box.w * PAN, 0),
         ArrowRight: () => pan(box.w * PAN, 0),
         ArrowUp: () => pan(0, -box.h * PAN),
@@ -255,7 +262,8 @@
     });
     zoomIn.addEventListener("click", () => zoomCentre(STEP));
     zoomOut.addEventListener("click", () => zoomCentre(1 / STEP));
-    reset.addEventListener("click", fit);
+    reset.addEventListener("click", home);
+    whole.addEventListener("click", fit);
 
     // -- neighbourhoods: hover or focus a term --------------------------------------------------
     let hovered = null;
@@ -347,7 +355,8 @@
         const first = matches.find((n) => !n.off);
         if (!first) return;
         centreOn(first, Math.max(1.5, fitScale()));
-        first.el.focus();
+        view.scrollIntoView({ block: "nearest" }); // the whole view on screen, the term in its middle
+        first.el.focus({ preventScroll: true });
       } else if (event.key === "Escape" && find.value) {
         event.preventDefault();
         find.value = "";
