@@ -152,6 +152,29 @@ def test_dragging_pans_and_does_not_open_a_term(open_tab, site_url):
     tab.assert_clean()
 
 
+def test_two_fingers_pinch_to_zoom(open_tab, site_url):
+    tab = open_tab(viewport={"width": 1280, "height": 900})
+    page = open_graph(tab, site_url + "graph.html")
+    before = view_box(page)
+    page.evaluate(
+        """() => {
+            const view = document.querySelector('.tb-explorer__view');
+            const r = view.getBoundingClientRect();
+            const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+            const send = (type, id, x) => view.dispatchEvent(new PointerEvent(type, {
+                pointerId: id, pointerType: 'touch', isPrimary: id === 21, button: 0, clientX: x, clientY: cy, bubbles: true }));
+            send('pointerdown', 21, cx - 50);
+            send('pointerdown', 22, cx + 50);
+            for (let d = 60; d <= 150; d += 10) { send('pointermove', 21, cx - d); send('pointermove', 22, cx + d); }
+            send('pointerup', 21, cx - 150);
+            send('pointerup', 22, cx + 150);
+        }"""
+    )
+    after = view_box(page)
+    assert after[2] < before[2] / 2, (before, after)  # fingers three times as far apart: zoomed in
+    tab.assert_clean()
+
+
 def test_unchecking_a_tag_hides_its_terms_and_their_links(open_tab, site_url, built_site):
     assert built_site.terms()["adam"]["tags"] == ["optimization"]
     tab = open_tab()

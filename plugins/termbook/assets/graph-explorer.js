@@ -199,21 +199,53 @@
       { passive: false },
     );
 
-    let drag = null;
+    let drag = null; // one pointer down: a pan once it has moved a few pixels
+    let pinch = null; // two pointers down (touch): zoom around their midpoint, pan with it
     let dragged = false;
+    const pointers = new Map();
+    const capture = (id) => {
+      try {
+        view.setPointerCapture(id);
+      } catch (_) {
+        // the pointer is gone already
+      }
+    };
+    const midpoint = () => {
+      const [a, b] = [...pointers.values()];
+      return { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2, d: Math.hypot(a.x - b.x, a.y - b.y) || 1 };
+    };
     view.addEventListener("pointerdown", (event) => {
       if (event.button !== 0) return;
+      pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (pointers.size === 2) {
+        if (drag && drag.moving) root.classList.remove("tb-explorer--dragging");
+        drag = null;
+        dragged = true; // neither finger opens a term
+        pinch = midpoint();
+        for (const id of pointers.keys()) capture(id);
+        return;
+      }
+      if (pointers.size > 2) return;
       dragged = false;
       drag = { id: event.pointerId, x: event.clientX, y: event.clientY, bx: box.x, by: box.y, moving: false };
     });
     view.addEventListener("pointermove", (event) => {
+      if (pointers.has(event.pointerId)) pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
+      if (pinch && pointers.size === 2) {
+        const now = midpoint();
+        const k = box.w / (view.clientWidth || 1);
+        pan((pinch.x - now.x) * k, (pinch.y - now.y) * k);
+        zoomAt(now.d / pinch.d, ...toSvg(now.x, now.y));
+        pinch = now;
+        return;
+      }
       if (!drag || event.pointerId !== drag.id) return;
       const dx = event.clientX - drag.x;
       const dy = event.clientY - drag.y;
       if (!drag.moving) {
         if (Math.hypot(dx, dy) < 4) return;
         drag.moving = true;
-        view.setPointerCapture(event.pointerId);
+        capture(event.pointerId);
         root.classList.add("tb-explorer--dragging");
       }
       const k = box.w / (view.clientWidth || 1);
@@ -222,6 +254,8 @@
       apply();
     });
     const endDrag = (event) => {
+      pointers.delete(event.pointerId);
+      if (pointers.size < 2) pinch = null;
       if (!drag || event.pointerId !== drag.id) return;
       dragged = drag.moving;
       drag = null;
@@ -229,6 +263,9 @@
     };
     view.addEventListener("dragstart", (event) => event.preventDefault()); // a link's native drag would cancel the pan
     view.addEventListener("pointerup", endDrag);
+    view.addEventListener("pointerleave", (event) => {
+      if (!view.hasPointerCapture(event.pointerId)) pointers.delete(event.pointerId);
+    });
     view.addEventListener("pointercancel", endDrag);
     view.addEventListener(
       "click",
