@@ -152,6 +152,19 @@ def test_dragging_pans_and_does_not_open_a_term(open_tab, site_url):
     tab.assert_clean()
 
 
+def test_a_resized_window_keeps_the_scale(open_tab, site_url):
+    tab = open_tab(viewport={"width": 1280, "height": 900})
+    page = open_graph(tab, site_url + "graph.html")
+    view = page.locator(".tb-explorer__view")
+    before = view.bounding_box()["width"] / view_box(page)[2]
+    page.set_viewport_size({"width": 900, "height": 900})
+    page.wait_for_function("w => document.querySelector('.tb-explorer__view').clientWidth < w", arg=1000)
+    page.wait_for_timeout(100)
+    after = view.bounding_box()["width"] / view_box(page)[2]
+    assert abs(after - before) < 0.01, (before, after)
+    tab.assert_clean()
+
+
 def test_two_fingers_pinch_to_zoom(open_tab, site_url):
     tab = open_tab(viewport={"width": 1280, "height": 900})
     page = open_graph(tab, site_url + "graph.html")

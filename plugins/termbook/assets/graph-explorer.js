@@ -120,8 +120,10 @@
     const box = { ...full };
     const size = () => ({ w: view.clientWidth || full.w, h: view.clientHeight || full.h });
     const scale = () => size().w / box.w;
+    let shownWidth = size().w; // the view's width when the box was last set
 
     function apply() {
+      shownWidth = size().w;
       svg.setAttribute("viewBox", `${box.x.toFixed(2)} ${box.y.toFixed(2)} ${box.w.toFixed(2)} ${box.h.toFixed(2)}`);
     }
 
@@ -186,7 +188,8 @@
     }
 
     home();
-    new ResizeObserver(() => setScale(scale(), box.x + box.w / 2, box.y + box.h / 2)).observe(view);
+    // a resized view keeps its scale and centre
+    new ResizeObserver(() => setScale(shownWidth / box.w, box.x + box.w / 2, box.y + box.h / 2)).observe(view);
 
     view.addEventListener(
       "wheel",
