@@ -35,10 +35,13 @@ def test_render_writes_markdown_with_math_graphs_and_jsonld_in_place(rendered):
     assert (docs / "figures").exists() or True
     assert (docs / "notebooks" / "double.ipynb").is_file() and (docs / "schema" / "term.schema.json").is_file()
     assert (docs / "assets" / "termbook" / "termbook.css").is_file()
+    assert all((docs / "assets" / "termbook" / name).is_file() for name in ("graph-explorer.css", "graph-explorer.js"))
+    assert 'data-slug="double"' in (docs / "graph.md").read_text()  # the explorer's data on the whole-glossary picture
     tags = (docs / "tags.md").read_text()
     assert "## maths" in tags and "[Double](terms/double.md)" in tags
     config = (rendered / "mkdocs.yml").read_text()
     assert "termbook" not in config.split("extra_css")[0].replace("termbook render", "") and "arithmatex" not in config
+    assert "assets/termbook/graph-explorer.js" in config.split("extra_javascript")[1]
     assert (rendered / ".termbook-render").is_file()
 
 

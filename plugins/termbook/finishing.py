@@ -35,8 +35,9 @@ from .sanitizing import sanitize
 from .tutorials import execute_tutorial, figure_alt_texts, with_alt_texts
 
 ASSETS = Path(__file__).parent / "assets"
-ASSET_NAMES = ("termbook.css", "iframe-worker-shim.js", "no-mathjax.js", "previews.js")
-SCRIPTS = ("cards.js", "previews.js")  # the previews: their data (generated), then the script
+ASSET_NAMES = ("termbook.css", "graph-explorer.css", "graph-explorer.js", "iframe-worker-shim.js", "no-mathjax.js", "previews.js")
+SCRIPTS = ("cards.js", "previews.js", "graph-explorer.js")  # previews: their data (generated), the script; the graph explorer
+STYLES = ("termbook.css", "graph-explorer.css")
 
 _CODE = re.compile(r'<div class="termbook-code"[^>]*>.*?</pre></div>\s*</div>', re.S)
 _CODE_SLOT = re.compile(r'<div class="termbook-code-slot" data-n="(\d+)"></div>')

@@ -4,12 +4,15 @@
 * :func:`health` — orphans, one-way ``related`` links, terms mentioned in prose but not related.
   These are suggestions (severity ``"suggestion"``), never errors.
 * :func:`neighbourhood_svg` / :func:`glossary_svg` — clickable SVG, no script. Links come from a
-  ``url_for(slug)`` callback so the caller decides how pages address each other.
+  ``url_for(slug)`` callback so the caller decides how pages address each other. The nodes of
+  the whole-glossary pictures carry ``data-slug`` and ``data-tags`` (a JSON list), its edges
+  ``data-a`` and ``data-b`` (slugs): ``assets/graph-explorer.js`` pans, zooms and filters with them.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 from collections import deque
@@ -109,7 +112,8 @@ def _label_width(label: str) -> float:
     return len(label) * CHAR_W + 16
 
 
-def _node(x: float, y: float, label: str, href: str | None, cls: str, title: str) -> str:
+def _node(x: float, y: float, label: str, href: str | None, cls: str, title: str, data: str = "") -> str:
+    """A box with a label; ``data`` is extra attributes (already escaped) for the ``<a>``."""
     w = _label_width(label)
     body = (
         f'<rect x="{x - w / 2:.1f}" y="{y - BOX_H / 2:.1f}" width="{w:.1f}" height="{BOX_H}" rx="11"/>'
@@ -118,7 +122,13 @@ def _node(x: float, y: float, label: str, href: str | None, cls: str, title: str
     tip = f"<title>{html.escape(title)}</title>"
     if href is None:
         return f'<g class="{cls}">{tip}{body}</g>'
-    return f'<a href="{html.escape(href, quote=True)}" class="{cls}">{tip}{body}</a>'
+    return f'<a href="{html.escape(href, quote=True)}" class="{cls}"{data}>{tip}{body}</a>'
+
+
+def _node_data(term: Term) -> str:
+    """The slug and tags (a JSON list) of a term's node, for the graph explorer's filters."""
+    tags = json.dumps(list(term.data.tags), ensure_ascii=False)
+    return f' data-slug="{html.escape(term.slug, quote=True)}" data-tags="{html.escape(tags, quote=True)}"'
 
 
 def neighbourhood_svg(
@@ -300,8 +310,12 @@ def _picture(terms: list[Term], pairs: list[tuple[str, str]], url_for: Callable[
     xy = _separate(xy, sizes + [12.0, 10.0])
     xy -= xy.min(axis=0) - sizes.max(axis=0) / 2 - 10
     width, height = (xy.max(axis=0) + sizes.max(axis=0) / 2 + 10).tolist()
-    lines = [f'<line class="tb-edge" x1="{xy[a, 0]:.1f}" y1="{xy[a, 1]:.1f}" x2="{xy[b, 0]:.1f}" y2="{xy[b, 1]:.1f}"/>' for a, b in links]
-    nodes = [_node(xy[i, 0], xy[i, 1], t.name, url_for(t.slug), "tb-node", t.data.summary) for i, t in enumerate(terms)]
+    lines = [
+        f'<line class="tb-edge" x1="{xy[a, 0]:.1f}" y1="{xy[a, 1]:.1f}" x2="{xy[b, 0]:.1f}" y2="{xy[b, 1]:.1f}"'
+        f' data-a="{html.escape(terms[a].slug, quote=True)}" data-b="{html.escape(terms[b].slug, quote=True)}"/>'
+        for a, b in links
+    ]
+    nodes = [_node(xy[i, 0], xy[i, 1], t.name, url_for(t.slug), "tb-node", t.data.summary, _node_data(t)) for i, t in enumerate(terms)]
     svg = _svg(width, height, label, lines + nodes, wide=True, markers=False)  # undirected: no arrows
     return f'<div class="termbook-graph-wide">{svg}</div>'
 

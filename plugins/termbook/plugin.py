@@ -15,7 +15,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
 from .errors import Problem, format_report
-from .finishing import SCRIPTS, Site, prepare_site
+from .finishing import SCRIPTS, STYLES, Site, prepare_site
 from .glossary import BuildOptions
 from .project import Project
 from .search_index import add_aliases
@@ -67,8 +67,8 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         root = Path(config.config_file_path or ".").resolve().parent
         self.project = Project.create(root, dict(self.config), Path(config.docs_dir))
         config.watch += [str(self.project.terms_dir), str(self.project.snippets_dir)]  # `mkdocs serve` reloads
-        config.extra_css.append(self.project.layout.asset("termbook.css"))
-        config.extra_javascript += [self.project.layout.asset(name) for name in SCRIPTS]  # link previews
+        config.extra_css += [self.project.layout.asset(name) for name in STYLES]
+        config.extra_javascript += [self.project.layout.asset(name) for name in SCRIPTS]  # previews, graph explorer
         shim = self.project.layout.asset("iframe-worker-shim.js")
         config.extra["polyfills"] = [shim if "iframe-worker" in url else url for url in config.extra.get("polyfills") or []]
 

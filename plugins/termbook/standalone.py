@@ -34,7 +34,7 @@ from typing import Any
 import yaml
 
 from .errors import Problem, Severity
-from .finishing import GRAPH_SLOT, SCRIPTS, Site, prepare_site
+from .finishing import GRAPH_SLOT, SCRIPTS, STYLES, Site, prepare_site
 from .glossary import BuildOptions
 from .mathml import tex_to_mathml
 from .project import Unresolved, read_mkdocs_yml
@@ -260,7 +260,7 @@ def _config(site: Site) -> str:
         extensions.append(_clean(entry))
     config["markdown_extensions"] = extensions
     css = [c for c in source.get("extra_css") or [] if isinstance(c, str)]
-    config["extra_css"] = [*css, layout.asset("termbook.css")]
+    config["extra_css"] = [*css, *(layout.asset(name) for name in STYLES)]
     scripts = [c for c in source.get("extra_javascript") or [] if isinstance(c, str)]
     config["extra_javascript"] = [*scripts, *(layout.asset(name) for name in SCRIPTS)]
     search = next((p for p in source.get("plugins") or [] if p == "search" or (isinstance(p, dict) and "search" in p)), "search")
