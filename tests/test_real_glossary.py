@@ -46,7 +46,7 @@ def built_site(tmp_path_factory):
     from mkdocs.config import load_config
 
     work = tmp_path_factory.mktemp("termbook")
-    for name in ("mkdocs.yml", "terms", "snippets", "site_src", "schema"):
+    for name in ("mkdocs.yml", "notation.yml", "terms", "snippets", "site_src", "schema"):
         src = ROOT / name
         if src.is_dir():
             shutil.copytree(src, work / name)
