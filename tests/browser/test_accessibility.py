@@ -91,6 +91,13 @@ def test_axe_finds_no_serious_violations(open_tab, site_url, artifacts, name, sc
     page.screenshot(path=target, full_page=True, animations="disabled")
     found = blocking(violations)
     assert found == [], f"axe-core on {PAGES[name]} ({scheme}):\n{describe(found)}"
+    # what a screen reader reads instead of a formula or a figure: MathML's alttext (the LaTeX) and alt
+    unnamed = page.evaluate(
+        """() => [...document.querySelectorAll('article math:not([alttext]), article math[alttext=""],'
+                                               + 'article img:not([alt]), article img[alt=""]')]
+                   .map(e => e.outerHTML.slice(0, 120))"""
+    )
+    assert unnamed == [], unnamed
     tab.assert_clean()
 
 
