@@ -185,7 +185,12 @@ def test_math_becomes_mathml_and_stays_readable_in_search(project):
     site = project.build()
     page = article(site / "terms" / "softmax.html")
     assert page.count("<math ") == 2
-    assert '<math data-search-exclude="" alttext="\\sigma(z)_i &lt; 1" xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in page
+    # the display formula's box can take focus, so that a keyboard can scroll it when it is wider than the page
+    assert (
+        '<div class="termbook-math" tabindex="0"><math data-search-exclude="" alttext="\\sigma(z)_i &lt; 1" xmlns="http://www.w3.org/1998/Math/MathML" display="block">'
+        in page
+    )
+    assert '<span class="termbook-math"><math data-search-exclude="" alttext="p_i' in page  # inline: no tab stop
     assert "arithmatex" not in page
     index = json.loads((site / "search" / "search_index.json").read_text())
     [section] = [d for d in index["docs"] if d["location"] == "terms/softmax.html#how-it-works"]
@@ -210,7 +215,11 @@ def test_prose_mentions_become_links_with_tooltips(project):
 def test_neighbourhood_graph_is_inline_svg_with_clickable_nodes(site):
     page = article(site / "terms" / "batch-normalization.html")
     svg = page[page.index('<svg class="termbook-graph"') : page.index("</svg>")]
-    assert '<a href="dropout.html" class="tb-node"><title>Zeroes random units during training to reduce overfitting.</title>' in svg
+    assert 'role="group" aria-label="Terms linked with Batch Normalization"' in page  # not img: its links stay reachable
+    assert (
+        '<a href="dropout.html" class="tb-node" aria-label="Dropout">'
+        "<title>Zeroes random units during training to reduce overfitting.</title>"
+    ) in svg
     assert '<g class="tb-node tb-node--self">' in svg
     assert "termbook-graph-slot" not in page
 

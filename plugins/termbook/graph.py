@@ -119,10 +119,10 @@ def _node(x: float, y: float, label: str, href: str | None, cls: str, title: str
         f'<rect x="{x - w / 2:.1f}" y="{y - BOX_H / 2:.1f}" width="{w:.1f}" height="{BOX_H}" rx="11"/>'
         f'<text x="{x:.1f}" y="{y + 4:.1f}" text-anchor="middle">{html.escape(label)}</text>'
     )
-    tip = f"<title>{html.escape(title)}</title>"
+    tip = f"<title>{html.escape(title)}</title>"  # the tooltip, and the description a screen reader adds to the name
     if href is None:
         return f'<g class="{cls}">{tip}{body}</g>'
-    return f'<a href="{html.escape(href, quote=True)}" class="{cls}"{data}>{tip}{body}</a>'
+    return f'<a href="{html.escape(href, quote=True)}" class="{cls}" aria-label="{html.escape(label, quote=True)}"{data}>{tip}{body}</a>'
 
 
 def _node_data(term: Term) -> str:
@@ -396,8 +396,11 @@ def _force_layout(n: int, pairs, seed: int, steps: int = 400):
 def _svg(width: float, height: float, label: str, body: list[str], wide: bool = False, markers: bool = True) -> str:
     """An SVG element; ``markers`` adds the arrow head (one per page: its id must be unique).
 
-    ``data-search-exclude`` keeps the labels and tooltips out of the search index: they repeat the
-    related lists as run-together text, and at 10,000 terms they added megabytes to the index.
+    ``role="group"`` with a label, not ``img``: an image's children are hidden from assistive
+    technology, and the nodes are links a reader reaches with Tab (each named by its term, with the
+    summary as description). ``data-search-exclude`` keeps the labels and tooltips out of the
+    search index: they repeat the related lists as run-together text, and at 10,000 terms they
+    added megabytes to the index.
     """
     cls = "termbook-graph termbook-graph--wide" if wide else "termbook-graph"
     defs = (
@@ -408,7 +411,7 @@ def _svg(width: float, height: float, label: str, body: list[str], wide: bool = 
     )
     return (
         f'<svg class="{cls}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" role="img" aria-label="{html.escape(label, quote=True)}" font-size="{FONT}" data-search-exclude>'
+        f'width="{width:.0f}" role="group" aria-label="{html.escape(label, quote=True)}" font-size="{FONT}" data-search-exclude>'
         + (defs if markers else "")
         + "".join(body)
         + "</svg>"

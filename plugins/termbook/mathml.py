@@ -66,8 +66,8 @@ def convert_math(page_html: str) -> tuple[str, list[MathIssue]]:
         if removals:  # publish the LaTeX as text: the reader sees what was written, nothing runs
             issues.append(MathIssue(tex, MathIssueKind.UNSAFE, removals))
             return f'<code class="termbook-tex-error">{html.escape(tex)}</code>'
-        if display == "block":
-            return f'<div class="termbook-math">{mathml}</div>'
+        if display == "block":  # a wide formula scrolls in its box: tabindex lets the keyboard scroll it too
+            return f'<div class="termbook-math" tabindex="0">{mathml}</div>'
         return f'<span class="termbook-math">{mathml}</span>'
 
     out = _BLOCK.sub(lambda m: replace(m, "block"), page_html)

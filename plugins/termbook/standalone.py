@@ -164,8 +164,9 @@ def convert_markdown_math(text: str, page: str, site: Site, problems: list[Probl
 
             problems += removal_problems(list(removals), site.source(page), in_math=True)
             continue
-        kind = "termbook-math termbook-math--block" if display else "termbook-math"
-        out.append(f'<span class="{kind}">{_md_safe(mathml)}</span>')
+        # a display formula can be focused, to scroll it with the keyboard when wide (as mathml.convert_math)
+        attrs = 'class="termbook-math termbook-math--block" tabindex="0"' if display else 'class="termbook-math"'
+        out.append(f"<span {attrs}>{_md_safe(mathml)}</span>")
     out.append(text[pos:])
     return "".join(out)
 
