@@ -122,7 +122,7 @@ FOCUSED = """() => {
 
 
 def test_keyboard_only_search_and_related_term(open_tab, site_url):
-    """Search with "/", open the first result with Down and Enter, Tab to a related term, Enter."""
+    """Search with "/", open the first result with Down and Enter, Tab to a related term (its preview shows), Enter."""
     tab = open_tab(viewport={"width": 1280, "height": 900})
     page = tab.page
     tab.goto(site_url + "index.html")
@@ -152,6 +152,10 @@ def test_keyboard_only_search_and_related_term(open_tab, site_url):
             break
     else:
         pytest.fail("300 presses of Tab never reached a related term: " + ", ".join(f["element"] for f in focused[-10:]))
+    # the focused related term shows its preview card, described by it; the card's own link is reachable
+    card = page.locator("#termbook-card")
+    expect(card).to_be_visible()
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-describedby')") == "termbook-card"
     before = page.url
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: url != before)
