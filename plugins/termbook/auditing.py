@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import Problem, dotted, relative
+from .errors import Problem, relative
 from .markdown_html import MarkdownProfile, to_html
 from .mathml import MathIssueKind, convert_math
 from .model import Term
@@ -22,6 +22,7 @@ from .model import Term
 if TYPE_CHECKING:
     from .glossary import GlossaryBuild
 from .sanitizing import Removal, RemovalKind, sanitize
+from .yaml_source import FieldLines
 
 EXPECTED = "Markdown and LaTeX that become plain HTML: no HTML attributes, event handlers, scripts, styles, or links other than http(s), mailto and relative"
 
@@ -32,7 +33,7 @@ class Source:
 
     file: str
     lines: tuple[str, ...] = ()
-    starts: tuple[tuple[int, str], ...] = ()  # (first line, field) sorted by line
+    fields: FieldLines | None = None
 
     @classmethod
     def of_term(cls, term: Term, file: str) -> Source:
@@ -40,12 +41,7 @@ class Source:
             text = term.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
             return cls(file)
-        starts = sorted(
-            (line, dotted(path))
-            for path, (line, _col) in term.positions.items()
-            if path and isinstance(path[-1], (str, int)) and path[-1] != "<key>" and line is not None
-        )
-        return cls(file, tuple(text.splitlines()), tuple(starts))
+        return cls(file, tuple(text.splitlines()), FieldLines(term.positions))
 
     def find(self, patterns: list[str]) -> tuple[int | None, int | None, str | None]:
         """(line, column, field) of the first pattern found, tried in order."""
@@ -54,17 +50,8 @@ class Source:
             for number, line in enumerate(self.lines, start=1):
                 match = regex.search(line)
                 if match and not line.lstrip().startswith("#"):
-                    return number, match.start() + 1, self.field_at(number)
+                    return number, match.start() + 1, self.fields.field_at(number) if self.fields else None
         return None, None, None
-
-    def field_at(self, line: int) -> str | None:
-        best = None
-        for start, name in self.starts:
-            if start > line:
-                break
-            if best is None or start >= best[0]:
-                best = (start, name)
-        return best[1] if best else None
 
 
 def removal_problems(removals: list[Removal], source: Source, *, in_math: bool = False) -> list[Problem]:

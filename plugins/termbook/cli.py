@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .errors import format_report
+from .errors import Severity, format_report
 from .execution.outputs import compare_output
 from .execution.verification import SnippetResult, Verdict, expected_path
 from .files import atomic_write_text
@@ -114,7 +114,7 @@ def _render(project: Project, args) -> int:
     started = time.perf_counter()
     options = BuildOptions(project, run_snippets=not args.no_run, force=args.force, jobs=args.jobs)
     written, problems = render_site(options, args.out.resolve())
-    errors = [p for p in problems if p.severity == "error"]
+    errors = [p for p in problems if p.severity is Severity.ERROR]
     if problems:
         print(format_report(problems), file=sys.stderr)
     if errors:

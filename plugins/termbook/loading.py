@@ -19,7 +19,7 @@ from .model import FIELDS, SLUG_RE, SUMMARY_MAX, Term, TermData, module_name, sl
 from .project import Project, as_project
 from .safety import describe_character, invisible_characters
 from .scaffold import SNIPPET_PLACEHOLDER, placeholder_fields
-from .yaml_source import KEY, parse_yaml
+from .yaml_source import KEY, FieldLines, parse_yaml
 
 MAX_FILE_BYTES = 256 * 1024
 
@@ -39,14 +39,10 @@ def load_glossary(project: Project | Path) -> tuple[list[Term], list[Problem]]:
 
 def invisible_problems(text: str, file: str, positions: dict | None = None) -> list[Problem]:
     """A located error for every invisible or direction-changing character in ``text``."""
-    starts = sorted((pos[0], dotted(path)) for path, pos in (positions or {}).items() if path and path[-1] != KEY)
+    fields = FieldLines(positions or {})
     problems = []
     for line, column, char in invisible_characters(text):
-        field = None
-        for start, name in starts:
-            if start > line:
-                break
-            field = name
+        field = fields.field_at(line)
         problems.append(
             Problem(
                 file,

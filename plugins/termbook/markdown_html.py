@@ -15,7 +15,7 @@ from typing import Any
 
 import markdown
 
-from .project import Unresolved, read_mkdocs_yml
+from .project import has_unresolved, read_mkdocs_yml
 
 # What termbook's own mkdocs.yml enables; used when the project has no mkdocs.yml.
 DEFAULT_EXTENSIONS: tuple[str, ...] = (
@@ -59,7 +59,7 @@ class MarkdownProfile:
                 name, options = next(iter(entry.items()))
                 extensions.append(str(name))
                 if isinstance(options, dict):
-                    configs[str(name)] = {k: v for k, v in options.items() if not _has_unresolved(v)}
+                    configs[str(name)] = {k: v for k, v in options.items() if not has_unresolved(v)}
         return cls(tuple(extensions), configs)
 
     def renderer(self) -> markdown.Markdown:
@@ -67,16 +67,6 @@ class MarkdownProfile:
             return markdown.Markdown(extensions=list(self.extensions), extension_configs=self.configs)
         except Exception:  # an extension that is not installed or rejects its settings
             return markdown.Markdown(extensions=list(DEFAULT_EXTENSIONS), extension_configs=DEFAULT_CONFIGS)
-
-
-def _has_unresolved(value: Any) -> bool:
-    if isinstance(value, Unresolved):
-        return True
-    if isinstance(value, dict):
-        return any(_has_unresolved(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_unresolved(v) for v in value)
-    return False
 
 
 def to_html(renderer: markdown.Markdown, text: str) -> str:

@@ -52,20 +52,36 @@ def tex_to_mathml(tex: str, display: str = "inline") -> tuple[str, tuple[Removal
     return clean, tuple(removals)
 
 
+def formula(tex: str, display: str) -> tuple[str | None, MathIssue | None]:
+    """The MathML of one formula, or None and why not: the one decision behind every page's math.
+
+    A formula that latex2mathml cannot convert (FAILED), or whose MathML the allow-list had to
+    change (UNSAFE), is published as its LaTeX, as text (:func:`tex_as_text`): the reader sees what
+    was written, and nothing runs.
+    """
+    try:
+        mathml, removals = tex_to_mathml(tex, display)
+    except Exception:  # latex2mathml raises many types
+        return None, MathIssue(tex, MathIssueKind.FAILED)
+    if removals:
+        return None, MathIssue(tex, MathIssueKind.UNSAFE, removals)
+    return mathml, None
+
+
+def tex_as_text(tex: str) -> str:
+    return f'<code class="termbook-tex-error">{html.escape(tex)}</code>'
+
+
 def convert_math(page_html: str) -> tuple[str, list[MathIssue]]:
     """Replace arithmatex placeholders with MathML; return the HTML and the formulas with issues."""
     issues: list[MathIssue] = []
 
     def replace(match: re.Match, display: str) -> str:
         tex = html.unescape(match.group(1)).strip()
-        try:
-            mathml, removals = tex_to_mathml(tex, display)
-        except Exception:  # latex2mathml raises many types; keep the source visible instead
-            issues.append(MathIssue(tex, MathIssueKind.FAILED))
-            return f'<code class="termbook-tex-error">{html.escape(tex)}</code>'
-        if removals:  # publish the LaTeX as text: the reader sees what was written, nothing runs
-            issues.append(MathIssue(tex, MathIssueKind.UNSAFE, removals))
-            return f'<code class="termbook-tex-error">{html.escape(tex)}</code>'
+        mathml, issue = formula(tex, display)
+        if issue:
+            issues.append(issue)
+            return tex_as_text(tex)
         if display == "block":  # a wide formula scrolls in its box: tabindex lets the keyboard scroll it too
             return f'<div class="termbook-math" tabindex="0">{mathml}</div>'
         return f'<span class="termbook-math">{mathml}</span>'

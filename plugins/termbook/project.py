@@ -163,6 +163,26 @@ _TolerantLoader.add_multi_constructor("", lambda loader, suffix, node: Unresolve
 _TolerantLoader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: Unresolved())
 
 
+def has_unresolved(value: Any) -> bool:
+    """Does ``value`` hold anything written with a Python tag (at any depth)?"""
+    if isinstance(value, Unresolved):
+        return True
+    if isinstance(value, dict):
+        return any(has_unresolved(v) for v in value.values())
+    if isinstance(value, list):
+        return any(has_unresolved(v) for v in value)
+    return False
+
+
+def without_unresolved(value: Any) -> Any:
+    """``value`` without the parts written with Python tags (they need the project's code)."""
+    if isinstance(value, dict):
+        return {k: without_unresolved(v) for k, v in value.items() if not has_unresolved(v)}
+    if isinstance(value, list):
+        return [without_unresolved(v) for v in value if not has_unresolved(v)]
+    return value
+
+
 def read_mkdocs_yml(path: Path) -> dict[str, Any]:
     """``mkdocs.yml`` as data, with Python tags left unresolved; {} when absent or unreadable."""
     try:

@@ -284,8 +284,9 @@ def sanitize(html: str, policy: Policy = CONTENT) -> tuple[str, list[Removal]]:
     removed = _inventory(html) - _inventory(clean)
     gone = {tag for tag, attribute, _ in removed if attribute is None}
     # an element that went takes its attributes with it: report the element, and any URL it had
-    keys = {key for key in removed if key[1] is None or key[0] not in gone or _removal(key).kind is RemovalKind.URL}
-    return clean, [_removal(key) for key in sorted(keys, key=lambda k: tuple(part or "" for part in k))]
+    ordered = sorted(removed, key=lambda k: tuple(part or "" for part in k))
+    removals = [_removal(key) for key in ordered]
+    return clean, [r for r in removals if r.attribute is None or r.tag not in gone or r.kind is RemovalKind.URL]
 
 
 def _removal(key: tuple[str, str | None, str | None]) -> Removal:

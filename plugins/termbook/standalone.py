@@ -22,7 +22,6 @@ render (it holds ``.termbook-render``); nothing else is ever overwritten.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import shutil
@@ -33,12 +32,13 @@ from typing import Any
 
 import yaml
 
+from .auditing import removal_problems
 from .errors import Problem, Severity
 from .finishing import GRAPH_SLOT, SCRIPTS, STYLES, Site, prepare_site
 from .glossary import BuildOptions
-from .mathml import tex_to_mathml
-from .project import Unresolved, read_mkdocs_yml
-from .safety import VERBATIM
+from .mathml import MathIssueKind, formula, tex_as_text
+from .project import has_unresolved, read_mkdocs_yml, without_unresolved
+from .safety import VERBATIM, escape_text
 
 MARKER = ".termbook-render"
 _TUTORIAL_LINK = re.compile(r"(\]\((?!https?:)[^)\s]*?tutorials/[\w.-]+)\.ipynb((?:#[^)\s]*)?\))")
@@ -153,17 +153,15 @@ def convert_markdown_math(text: str, page: str, site: Site, problems: list[Probl
         tex = region[2:-2] if display else region[1:-1]
         out.append(text[pos : match.start()])
         pos = match.end()
-        try:
-            mathml, removals = tex_to_mathml(tex.strip(), "block" if display else "inline")
-        except Exception:  # latex2mathml raises many types: show the source, as the build does
-            problems.append(Problem(page, f"cannot convert formula to MathML: {tex.strip()}", severity=Severity.WARNING))
-            out.append(f'<code class="termbook-tex-error">{_md_safe(html.escape(tex.strip()))}</code>')
+        mathml, issue = formula(tex.strip(), "block" if display else "inline")
+        if issue and issue.kind is MathIssueKind.FAILED:  # shown as the LaTeX, as the build does
+            problems.append(Problem(page, f"cannot convert formula to MathML: {issue.tex}", severity=Severity.WARNING))
+            out.append(_md_safe(tex_as_text(issue.tex)))
             continue
-        if removals:
-            from .auditing import removal_problems
-
-            problems += removal_problems(list(removals), site.source(page), in_math=True)
+        if issue:  # an error: nothing is written
+            problems += removal_problems(list(issue.removals), site.source(page), in_math=True)
             continue
+        assert mathml is not None
         # a display formula can be focused, to scroll it with the keyboard when wide (as mathml.convert_math)
         attrs = 'class="termbook-math termbook-math--block" tabindex="0"' if display else 'class="termbook-math"'
         out.append(f"<span {attrs}>{_md_safe(mathml)}</span>")
@@ -194,8 +192,6 @@ def tags_markdown(site: Site, page: str) -> str:
     for term in sorted(site.build.terms, key=lambda t: t.name.casefold()):
         for tag in term.data.tags:
             tags.setdefault(tag, []).append(term)
-    from .safety import escape_text
-
     lines: list[str] = []
     for tag in sorted(tags, key=str.casefold):
         lines += [f"## {escape_text(tag)}", ""]
@@ -247,47 +243,28 @@ def _config(site: Site) -> str:
         "strict": True,
     }
     for key in ("site_description", "site_url", "repo_url", "copyright", "validation"):
-        if key in source and not _unresolved(source[key]):
+        if key in source and not has_unresolved(source[key]):
             config[key] = source[key]
     theme = source.get("theme") if isinstance(source.get("theme"), dict) else {"name": "material"}
-    config["theme"] = _clean(theme)
+    config["theme"] = without_unresolved(theme)
     if "nav" in source:
-        config["nav"] = json.loads(json.dumps(_clean(source["nav"])).replace('.ipynb"', '.md"'))
+        config["nav"] = json.loads(json.dumps(without_unresolved(source["nav"])).replace('.ipynb"', '.md"'))
     extensions = []
     for entry in source.get("markdown_extensions") or []:
         name = entry if isinstance(entry, str) else next(iter(entry)) if isinstance(entry, dict) and len(entry) == 1 else None
         if name is None or name == "pymdownx.arithmatex":  # formulas are MathML already
             continue
-        extensions.append(_clean(entry))
+        extensions.append(without_unresolved(entry))
     config["markdown_extensions"] = extensions
     css = [c for c in source.get("extra_css") or [] if isinstance(c, str)]
     config["extra_css"] = [*css, *(layout.asset(name) for name in STYLES)]
     scripts = [c for c in source.get("extra_javascript") or [] if isinstance(c, str)]
     config["extra_javascript"] = [*scripts, *(layout.asset(name) for name in SCRIPTS)]
     search = next((p for p in source.get("plugins") or [] if p == "search" or (isinstance(p, dict) and "search" in p)), "search")
-    config["plugins"] = [_clean(search)]
+    config["plugins"] = [without_unresolved(search)]
     extra = source.get("extra") if isinstance(source.get("extra"), dict) else {}
-    extra = {k: v for k, v in _clean(extra).items() if k != "polyfills"}
+    extra = {k: v for k, v in without_unresolved(extra).items() if k != "polyfills"}
     if extra:
         config["extra"] = extra
     header = "# Generated by `termbook render` from the project's mkdocs.yml; build with mkdocs or zensical.\n"
     return header + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
-
-
-def _unresolved(value: Any) -> bool:
-    if isinstance(value, Unresolved):
-        return True
-    if isinstance(value, dict):
-        return any(_unresolved(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_unresolved(v) for v in value)
-    return False
-
-
-def _clean(value: Any) -> Any:
-    """``value`` without the parts written with Python tags (they need the project's code)."""
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items() if not _unresolved(v)}
-    if isinstance(value, list):
-        return [_clean(v) for v in value if not _unresolved(v)]
-    return value

@@ -24,6 +24,21 @@ KEY = "<key>"  # marker in a position path for the key rather than the value
 Path_ = tuple[Any, ...]
 
 
+class FieldLines:
+    """Which field of a document a line belongs to: the value that starts last at or above it."""
+
+    def __init__(self, positions: dict[Path_, tuple[int, int]]):
+        self.starts = sorted((line, dotted(path)) for path, (line, _col) in positions.items() if path and path[-1] != KEY)
+
+    def field_at(self, line: int) -> str | None:
+        field = None
+        for start, name in self.starts:
+            if start > line:
+                break
+            field = name
+        return field
+
+
 def parse_yaml(text: str, file: str) -> tuple[Any, dict[Path_, tuple[int, int]], list[Problem]]:
     """Never raises: whatever ``text`` holds, bad input comes back as problems.
 
