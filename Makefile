@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	  echo "termbook needs Python >= 3.12, but '$(PYTHON)' is $$($(PYTHON) --version 2>&1). Install 3.12 (e.g. 'pyenv install 3.12') or run: make PYTHON=/path/to/python3.12"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,figures]'
+	$(BIN)/python -m pip install --quiet -e '.[test,figures,equivalents]'
 	@touch $(STAMP)
 
 # Build into a fresh directory and swap it in only on success: a failed build keeps the old site/.

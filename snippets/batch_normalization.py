@@ -185,6 +185,42 @@ def _backward(dout, cache):
 # ----------------------------------------------------------------------------- checks
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    Several batch sizes and widths, features on very different scales, a batch of two, and a
+    constant feature (variance 0: only ``eps`` keeps the division finite).
+
+    Returns
+    -------
+    list of dict with x (N, D), gamma (D,), beta (D,) and an upstream gradient dout (N, D)
+    """
+    rng = np.random.default_rng(7)
+    cases = []
+    for n, d in [(8, 3), (32, 5), (2, 4), (64, 1)]:
+        x = rng.normal(rng.normal(size=d) * 5, rng.uniform(0.1, 3.0, size=d), size=(n, d))
+        cases.append({"x": x, "gamma": rng.normal(size=d), "beta": rng.normal(size=d), "dout": rng.normal(size=(n, d))})
+    x = rng.normal(size=(6, 3))
+    x[:, 1] = 2.5
+    cases.append({"x": x, "gamma": np.ones(3), "beta": np.zeros(3), "dout": rng.normal(size=(6, 3))})
+    return cases
+
+
+def forward_and_gradients(x, gamma, beta, dout, eps=1e-5):
+    """Training-mode output and the gradients reaching x, gamma and beta for upstream ``dout``.
+
+    What a framework's autograd computes for ``y = BN(x); y.backward(dout)``.
+
+    Returns
+    -------
+    out, dx : ndarray of shape (N, D)
+    dgamma, dbeta : ndarray of shape (D,)
+    """
+    out, cache = batch_norm_forward(x, gamma, beta, eps)
+    dx, dgamma, dbeta = batch_norm_backward(dout, cache)
+    return out, dx, dgamma, dbeta
+
+
 def check_output_is_standardised():
     """With gamma=1, beta=0 each feature has mean 0 and biased variance var/(var+eps) ~ 1."""
     rng = np.random.default_rng(0)

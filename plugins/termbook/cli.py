@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from .errors import Severity, format_report
+from .execution.equivalence import Agreement, EquivalenceResult
 from .execution.outputs import compare_output
 from .execution.verification import SnippetResult, Verdict, expected_path
 from .files import atomic_write_text
@@ -173,6 +174,12 @@ def _check(project: Project, args) -> int:
         print(result.problem().format(), file=sys.stderr)
         if result.details.strip():
             print(_indent(result.details.rstrip()), file=sys.stderr)
+    equivalents = [r for entries in build.equivalents.values() for r in entries]
+    disagreeing = [r for r in equivalents if r.status.checked and not r.agrees]
+    for equivalent in disagreeing:
+        print(equivalent.problem().format(), file=sys.stderr)
+        if equivalent.details.strip():
+            print(_indent(equivalent.details.rstrip()), file=sys.stderr)
     if args.json:
         report = {
             "terms": len(build.terms),
@@ -192,6 +199,7 @@ def _check(project: Project, args) -> int:
                 }
                 for r in results.values()
             ],
+            "equivalents": [{"term": r.slug, "index": r.index, "cached": r.cached, **r.to_dict()} for r in equivalents],
         }
         atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
     ran = sum(not r.cached for r in results.values())
@@ -201,7 +209,28 @@ def _check(project: Project, args) -> int:
         f"({ran} run, {len(results) - ran} cached) in {time.perf_counter() - started:.1f} s"
     )
     print(summary, file=sys.stderr)
-    return 1 if errors or unverified else 0
+    if equivalents:
+        print(_equivalents_summary(equivalents), file=sys.stderr)
+    return 1 if errors or unverified or disagreeing else 0
+
+
+def _equivalents_summary(equivalents: list[EquivalenceResult]) -> str:
+    """E.g. 'equivalents: 46 checked (45 agree, 1 differs, 0 failed), 3 not run (torch is not installed)'."""
+    count = {status: sum(r.status is status for r in equivalents) for status in Agreement}
+    checked = count[Agreement.AGREES] + count[Agreement.DIFFERS] + count[Agreement.FAILED]
+    ran = sum(r.status.checked and not r.cached for r in equivalents)
+    line = (
+        f"{len(equivalents)} equivalents: {checked} checked ({count[Agreement.AGREES]} agree, {count[Agreement.DIFFERS]} differ, "
+        f"{count[Agreement.FAILED]} failed; {ran} run, {checked - ran} cached)"
+    )
+    missing = sorted({r.library.distribution for r in equivalents if r.status is Agreement.NOT_INSTALLED})
+    not_run = count[Agreement.NOT_INSTALLED] + count[Agreement.NOT_RUN]
+    if not_run:
+        why = [f"{', '.join(missing)} not installed"] if missing else []
+        if count[Agreement.NOT_RUN]:
+            why.append("snippets not executed")
+        line += f", {not_run} not run ({'; '.join(why)})"
+    return line
 
 
 def _update(root: Path, build, results: dict[str, SnippetResult], assume_yes: bool) -> None:

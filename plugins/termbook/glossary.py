@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from .errors import Problem, Severity, relative
 from .execution.cache import Cache
+from .execution.equivalence import EquivalenceResult, verify_equivalents
 from .execution.pool import WorkerPool
 from .execution.verification import SnippetResult, verify_terms
 from .graph import Edge, edges, health
@@ -44,6 +45,7 @@ class GlossaryBuild:
     terms: list[Term] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     results: dict[str, SnippetResult] = field(default_factory=dict)
+    equivalents: dict[str, list[EquivalenceResult]] = field(default_factory=dict)  # by slug, in the term's order
     pages: dict[str, str] = field(default_factory=dict)  # docs-relative path -> Markdown
     assets: dict[str, str] = field(default_factory=dict)  # docs-relative path -> file content
     linked: dict[str, LinkedTerm] = field(default_factory=dict)  # prose with links, by slug
@@ -112,11 +114,14 @@ def load_and_verify(options: BuildOptions, progress: Callable[[SnippetResult], N
         from .auditing import audit_glossary
 
         build.problems += audit_glossary(build)
-    if build.errors or not options.run_snippets:
+    if build.errors:
         return build
     cache = Cache(project.cache_dir, enabled=options.use_cache)
-    with WorkerPool(project.import_root, jobs=options.jobs) as pool:
-        chosen = [t for t in terms if (not options.only or t.slug in options.only) and in_shard(t.slug, options.shard)]
-        build.results = verify_terms(chosen, project, pool, cache, force=options.force, progress=progress)
-    build.problems += [r.problem() for r in build.results.values() if not r.verified]
+    chosen = [t for t in terms if (not options.only or t.slug in options.only) and in_shard(t.slug, options.shard)]
+    if options.run_snippets:
+        with WorkerPool(project.import_root, jobs=options.jobs) as pool:
+            build.results = verify_terms(chosen, project, pool, cache, force=options.force, progress=progress)
+        build.problems += [r.problem() for r in build.results.values() if not r.verified]
+    build.equivalents = verify_equivalents(chosen, project, cache, run=options.run_snippets, force=options.force, jobs=options.jobs)
+    build.problems += [r.problem() for entries in build.equivalents.values() for r in entries if r.status.checked and not r.agrees]
     return build

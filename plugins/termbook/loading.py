@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from .errors import Problem, did_you_mean, dotted, relative
+from .execution.equivalence import static_problems
 from .model import FIELDS, SLUG_RE, SUMMARY_MAX, Term, TermData, module_name, slugify
 from .project import Project, as_project
 from .safety import describe_character, invisible_characters
@@ -207,6 +208,7 @@ def load_term(path: Path, project: Project | Path) -> tuple[Term | None, list[Pr
     snippet, snippet_problems = _snippet_path(model, slug, project, positions, file)
     problems += snippet_problems + _placeholder_problems(model, positions, file, snippet, root)
     term = Term(slug=slug, path=path, data=model, snippet=snippet, positions=positions)
+    problems += static_problems(term, file)
     return term, problems
 
 

@@ -6,6 +6,7 @@ the file system say (slug, source path, snippet path) and where each value was w
 
 from __future__ import annotations
 
+import enum
 import json
 import re
 import unicodedata
@@ -22,6 +23,7 @@ SUMMARY_MAX = 200
 Text = Annotated[str, Field(min_length=1, pattern=r"\S")]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
 Url = Annotated[str, Field(pattern=r"^https?://[^\s<>\"]+$")]
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 
 
 class _Strict(BaseModel):
@@ -62,6 +64,51 @@ class VerifyOptions(_Strict):
     atol: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(1e-8, description="Absolute tolerance for numbers in the output.")
 
 
+class Library(enum.StrEnum):
+    """A library an equivalent may use; each is checked against the NumPy snippet when installed."""
+
+    PYTORCH = "pytorch"
+    SCIKIT_LEARN = "scikit-learn"
+    SCIPY = "scipy"
+
+    @property
+    def display(self) -> str:
+        return {"pytorch": "PyTorch", "scikit-learn": "scikit-learn", "scipy": "SciPy"}[self.value]
+
+    @property
+    def module(self) -> str:
+        """What the code imports (and the worker imports once, before forking)."""
+        return {"pytorch": "torch", "scikit-learn": "sklearn", "scipy": "scipy"}[self.value]
+
+    @property
+    def distribution(self) -> str:
+        """The name pip installs it under (its version goes into the badge and the cache key)."""
+        return {"pytorch": "torch", "scikit-learn": "scikit-learn", "scipy": "scipy"}[self.value]
+
+
+class Equivalent(_Strict):
+    """The same computation in a library, checked against the NumPy snippet in every build.
+
+    ``code`` runs once per case that the snippet's ``inputs`` function returns, with the case's
+    entries bound as variables (NumPy arrays and numbers); afterwards each variable named in
+    ``outputs`` is compared, shape and values, with what the snippet's ``reference`` function
+    returns for the same case (one value, or a tuple with one value per output).
+    """
+
+    library: Library = Field(strict=False, description="pytorch, scikit-learn or scipy.")
+    code: Text = Field(description="What a reader writes with the library (Python). The case's inputs are its variables.")
+    reference: Identifier = Field(description="The snippet function it must agree with; called with the case's inputs as keywords.")
+    inputs: Identifier = Field(description="The snippet function returning the cases: a list of dicts of named inputs.")
+    outputs: list[Identifier] = Field(
+        min_length=1, description="Variables of `code` to compare, in the order of the values `reference` returns (gradients included)."
+    )
+    conventions: Text | None = Field(
+        None, description="Where the library's convention differs from the snippet's (Markdown), shown beside the code."
+    )
+    rtol: Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)] = Field(1e-7, description="Relative tolerance, as in numpy.allclose.")
+    atol: Annotated[float, Field(ge=0, allow_inf_nan=False)] = Field(1e-10, description="Absolute tolerance, as in numpy.allclose.")
+
+
 class TermData(_Strict):
     """A glossary term: one file ``terms/<slug>.yml``; the slug is the file name."""
 
@@ -87,6 +134,9 @@ class TermData(_Strict):
         None, description="Path of the snippet, relative to the project; defaults to snippets/<slug_with_underscores>.py."
     )
     verify: VerifyOptions = Field(default_factory=VerifyOptions, description="Snippet run and comparison settings.")
+    equivalents: list[Equivalent] = Field(
+        default_factory=list, description="The same computation in PyTorch, scikit-learn or SciPy, verified against the snippet."
+    )
     plurals: list[Text] = Field(default_factory=list, description="Irregular plural forms (regular ones are automatic).")
     no_autolink: list[Text] = Field(default_factory=list, description="Phrases that must not be auto-linked to this term.")
 

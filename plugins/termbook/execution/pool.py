@@ -27,7 +27,7 @@ PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent.parent)
 __all__ = ["Limits", "RunReply", "RunRequest", "RunStatus", "WorkerPool"]
 
 
-def worker_env(root: Path) -> dict[str, str]:
+def worker_env(root: Path, warm: tuple[str, ...] = ()) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
         PYTHONHASHSEED="0",
@@ -38,13 +38,14 @@ def worker_env(root: Path) -> dict[str, str]:
         MKL_NUM_THREADS="1",
         MPLBACKEND="Agg",
         PYTHONPATH=os.pathsep.join(p for p in (PACKAGE_PARENT, str(root), env.get("PYTHONPATH", "")) if p),
+        TERMBOOK_WARM=",".join(warm),  # libraries imported once, before forking (equivalents)
     )
     env.pop("PYTHONSTARTUP", None)
     return env
 
 
 class _Worker:
-    def __init__(self, root: Path, python: str):
+    def __init__(self, root: Path, python: str, warm: tuple[str, ...] = ()):
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [python, "-m", "termbook.execution.worker"],
@@ -52,7 +53,7 @@ class _Worker:
             stdout=subprocess.PIPE,
             stderr=self.log,
             cwd=tempfile.gettempdir(),
-            env=worker_env(root),
+            env=worker_env(root, warm),
             text=True,
             encoding="utf-8",
             start_new_session=True,
@@ -94,8 +95,9 @@ class _Worker:
 class WorkerPool:
     """Warm workers, started lazily; use as a context manager or call :meth:`close`."""
 
-    def __init__(self, root: Path, jobs: int | None = None, python: str = sys.executable):
+    def __init__(self, root: Path, jobs: int | None = None, python: str = sys.executable, warm: tuple[str, ...] = ()):
         self.root = Path(root).resolve()
+        self.warm = warm  # modules each worker imports before its first fork (see worker.WARM_MODULES)
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.python = python
         self._idle: queue.Queue[_Worker] = queue.Queue()
@@ -143,14 +145,14 @@ class WorkerPool:
         with self._lock:
             if self._idle.empty() and self._started < self.jobs:
                 self._started += 1
-                worker = _Worker(self.root, self.python)
+                worker = _Worker(self.root, self.python, self.warm)
                 self._all.append(worker)
                 return worker
         return self._idle.get()
 
     def _replace(self, dead: _Worker) -> None:
         dead.close()
-        fresh = _Worker(self.root, self.python)
+        fresh = _Worker(self.root, self.python, self.warm)
         with self._lock:
             self._all.remove(dead)
             self._all.append(fresh)

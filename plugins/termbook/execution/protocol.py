@@ -16,7 +16,7 @@ import enum
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-PROTOCOL = 2  # bump when a field changes meaning
+PROTOCOL = 3  # bump when a field changes meaning
 
 
 class RunStatus(enum.StrEnum):
@@ -46,19 +46,39 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class EquivalentSpec:
+    """Run a library's code on the snippet's cases and compare it with the snippet's reference."""
+
+    module: str  # import name of the snippet, e.g. "snippets.batch_normalization"
+    code: str
+    reference: str
+    inputs: str
+    outputs: tuple[str, ...]
+    rtol: float
+    atol: float
+    library: str  # the module the code imports (its version is reported)
+
+
+@dataclass(frozen=True)
 class RunRequest:
     path: str  # absolute path of the snippet
     root: str  # the directory put first on sys.path (the snippets package's parent)
     limits: Limits = Limits()
     id: int = 0
+    equivalent: EquivalentSpec | None = None  # None: run the snippet itself
 
     def to_json(self) -> dict[str, Any]:
-        return {"protocol": PROTOCOL, "id": self.id, "path": self.path, "root": self.root, **asdict(self.limits)}
+        data = {"protocol": PROTOCOL, "id": self.id, "path": self.path, "root": self.root, **asdict(self.limits)}
+        if self.equivalent is not None:
+            data["equivalent"] = asdict(self.equivalent)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> RunRequest:
         limits = Limits(**{k: data[k] for k in Limits.__dataclass_fields__ if k in data})
-        return cls(path=str(data["path"]), root=str(data["root"]), limits=limits, id=int(data.get("id", 0)))
+        spec = data.get("equivalent")
+        equivalent = EquivalentSpec(**{**spec, "outputs": tuple(spec["outputs"])}) if isinstance(spec, dict) else None
+        return cls(path=str(data["path"]), root=str(data["root"]), limits=limits, id=int(data.get("id", 0)), equivalent=equivalent)
 
 
 @dataclass(frozen=True)
@@ -101,6 +121,70 @@ class Figure:
 
 
 @dataclass(frozen=True)
+class Comparison:
+    """One output of one case: the library's value against the snippet's."""
+
+    case: int  # 0-based
+    output: str
+    ok: bool
+    shape: tuple[int, ...] | None  # the library's (None: not an array of numbers)
+    expected_shape: tuple[int, ...] | None  # the snippet's
+    max_abs: float = 0.0  # largest |library - snippet|
+    max_rel: float = 0.0  # max |library - snippet| / max |snippet| (norm-wise relative error)
+    index: tuple[int, ...] = ()  # where the worst element is (the largest excess over the tolerance when not ok)
+    got: float | None = None  # the library's value there
+    expected: float | None = None  # the snippet's value there
+    note: str = ""  # why it cannot be compared (shape, type, NaN pattern)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Comparison:
+        def shape(value: Any) -> tuple[int, ...] | None:
+            return None if value is None else tuple(int(n) for n in value)
+
+        def number(value: Any) -> float | None:
+            return None if value is None else float(value)
+
+        return cls(
+            case=int(data["case"]),
+            output=str(data["output"]),
+            ok=data["ok"] if isinstance(data["ok"], bool) else _bad("ok"),
+            shape=shape(data.get("shape")),
+            expected_shape=shape(data.get("expected_shape")),
+            max_abs=float(data.get("max_abs", 0.0)),
+            max_rel=float(data.get("max_rel", 0.0)),
+            index=tuple(int(i) for i in data.get("index") or ()),
+            got=number(data.get("got")),
+            expected=number(data.get("expected")),
+            note=str(data.get("note", "")),
+        )
+
+
+@dataclass(frozen=True)
+class EquivalenceRun:
+    """What running an equivalent on every case gave."""
+
+    library_version: str
+    cases: tuple[str, ...]  # one line per case: its inputs' shapes and values
+    comparisons: tuple[Comparison, ...]
+    error: ErrorInfo | None = None  # what raised, if anything did
+    failed_in: str = ""  # "inputs", "reference" or "code": whose error it is
+    case: int | None = None  # the case that raised
+
+    @classmethod
+    def from_json(cls, data: Any) -> EquivalenceRun | None:
+        if not isinstance(data, dict):
+            return None
+        return cls(
+            library_version=str(data.get("library_version", "")),
+            cases=tuple(str(c) for c in data.get("cases") or ()),
+            comparisons=tuple(Comparison.from_json(c) for c in data.get("comparisons") or ()),
+            error=ErrorInfo.from_json(data.get("error")),
+            failed_in=str(data.get("failed_in", "")),
+            case=data.get("case") if isinstance(data.get("case"), int) else None,
+        )
+
+
+@dataclass(frozen=True)
 class RunReply:
     """What one run did. Only :meth:`from_json` reads the worker's JSON."""
 
@@ -117,6 +201,7 @@ class RunReply:
     demo_error: ErrorInfo | None = None
     numpy: str = ""
     python: str = ""
+    equivalence: EquivalenceRun | None = None  # for a request with an equivalent
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -151,6 +236,7 @@ class RunReply:
                 demo_error=ErrorInfo.from_json(data.get("demo_error")),
                 numpy=str(data.get("numpy", "")),
                 python=str(data.get("python", "")),
+                equivalence=EquivalenceRun.from_json(data.get("equivalence")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             return cls(status=RunStatus.ERROR, reason=f"runner failure: malformed reply ({type(exc).__name__}: {exc})")

@@ -34,9 +34,34 @@ NOBODY = 65534
 RESULT_LIMIT = 8 * 1024 * 1024
 
 
+# what a worker for equivalents imports before it forks (TERMBOOK_WARM=torch,sklearn,scipy)
+WARM_MODULES = {
+    "torch": ("torch", "torch.nn", "torch.nn.functional"),
+    "sklearn": (
+        "sklearn",
+        "sklearn.metrics",
+        "sklearn.linear_model",
+        "sklearn.decomposition",
+        "sklearn.cluster",
+        "sklearn.neighbors",
+        "sklearn.tree",
+        "sklearn.model_selection",
+        "sklearn.preprocessing",
+    ),
+    "scipy": ("scipy", "scipy.special", "scipy.stats", "scipy.signal", "scipy.linalg", "scipy.optimize", "scipy.spatial"),
+}
+
+
 def main() -> None:
     os.environ.setdefault("MPLBACKEND", "Agg")
     import numpy  # noqa: F401  - the point of a warm worker
+
+    for library in filter(None, os.environ.get("TERMBOOK_WARM", "").split(",")):
+        for name in WARM_MODULES.get(library, (library,)):
+            try:
+                __import__(name)
+            except Exception:  # not installed, or broken: the equivalent's own import will say so
+                break
 
     try:
         import termbook.checks  # noqa: F401
@@ -278,14 +303,18 @@ def _child(req: dict, cwd: str, stdout_path: str, stderr_path: str, result_w: in
     os.chdir(cwd)
     os.environ.update(HOME=cwd, TMPDIR=cwd, MPLCONFIGDIR=cwd, PYTHONHASHSEED="0")
     tempfile.tempdir = cwd
-    _limit(resource.RLIMIT_AS, int(req["memory_mb"]) * 1024 * 1024)
+    headroom = int(req["memory_mb"]) * 1024 * 1024
+    # an equivalent's worker has a library mapped already (PyTorch maps gigabytes it never touches):
+    # the limit is what the run may add to that
+    _limit(resource.RLIMIT_AS, headroom + (_mapped_bytes() if req.get("equivalent") else 0))
     _limit(resource.RLIMIT_FSIZE, int(req["output_bytes"]) + 1)
     _limit(resource.RLIMIT_CPU, int(float(req["timeout"])) + 2)
     _limit(resource.RLIMIT_CORE, 0)
     if req.get("max_processes"):
         _limit(resource.RLIMIT_NPROC, int(req["max_processes"]))
     me = os.getpid()
-    result = run_snippet(req["path"], req["root"])
+    spec = req.get("equivalent")
+    result = run_equivalent(req["path"], req["root"], spec) if spec else run_snippet(req["path"], req["root"])
     if os.getpid() != me:  # a process the snippet forked got here too: only the real child reports
         return 0
     payload = json.dumps(result).encode()
@@ -424,6 +453,183 @@ def run_snippet(path: str, root: str) -> dict:
     result["numpy"] = numpy.__version__
     result["python"] = sys.version.split()[0]
     return result
+
+
+EQUIVALENT_FILE = "<equivalent>"  # the file name of the equivalent's code in tracebacks
+
+
+def run_equivalent(path: str, root: str, spec: dict) -> dict:
+    """Run an equivalent's code on each of the snippet's cases; compare its outputs with the snippet's.
+
+    The snippet is imported as a module (its demo does not run). Each case is deep-copied for the
+    reference and again for the code, so neither sees what the other changed in place.
+    """
+    import copy
+    import importlib
+
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    sys.dont_write_bytecode = True
+    outputs = list(spec["outputs"])
+    result: dict = {"status": RunStatus.RAN.value, "checks": [], "demo_error": None}
+    run: dict = {"library_version": "", "cases": [], "comparisons": []}
+    result["equivalence"] = run
+
+    def failed(where: str, exc: BaseException, file: str, case: int | None = None) -> dict:
+        run.update(error=_describe(exc, file), failed_in=where, case=case)
+        return _finish(result, spec)
+
+    try:
+        module = importlib.import_module(spec["module"]) if spec["module"] else _load(path)
+        reference = getattr(module, spec["reference"])
+        cases = list(getattr(module, spec["inputs"])())
+        for i, case in enumerate(cases):
+            if not isinstance(case, dict) or not all(isinstance(k, str) and k.isidentifier() for k in case):
+                raise TypeError(f"case {i + 1} is a {type(case).__name__}, not a dict of named inputs")
+        if not cases:
+            raise ValueError(f"{spec['inputs']}() returned no cases")
+    except BaseException as exc:
+        return failed("inputs", exc, path)
+    run["cases"] = [_describe_case(case) for case in cases]
+    try:
+        code = compile(spec["code"], EQUIVALENT_FILE, "exec")
+    except SyntaxError as exc:
+        return failed("code", exc, EQUIVALENT_FILE)
+    for i, case in enumerate(cases):
+        try:
+            expected = reference(**copy.deepcopy(case))
+            if len(outputs) > 1:
+                if not isinstance(expected, (tuple, list)) or len(expected) != len(outputs):
+                    count = len(expected) if isinstance(expected, (tuple, list)) else 1
+                    raise TypeError(f"{spec['reference']}() returned {count} value(s); the equivalent compares {len(outputs)}")
+                expected = list(expected)
+            else:
+                expected = [expected]
+        except BaseException as exc:
+            return failed("reference", exc, path, i)
+        namespace: dict = {"__name__": "__equivalent__", "__builtins__": __builtins__, **copy.deepcopy(case)}
+        try:
+            exec(code, namespace)  # noqa: S102 - running the reader's code is the point
+            missing = [name for name in outputs if name not in namespace]
+            if missing:
+                raise NameError(f"the code does not set {', '.join(missing)}")
+        except BaseException as exc:
+            return failed("code", exc, EQUIVALENT_FILE, i)
+        for name, want in zip(outputs, expected):
+            run["comparisons"].append(_compare(i, name, namespace[name], want, float(spec["rtol"]), float(spec["atol"])))
+    return _finish(result, spec)
+
+
+def _load(path: str) -> types.ModuleType:
+    import importlib.util
+
+    found = importlib.util.spec_from_file_location("__snippet__", path)
+    if found is None or found.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(found)
+    sys.modules["__snippet__"] = module
+    found.loader.exec_module(module)
+    return module
+
+
+def _finish(result: dict, spec: dict) -> dict:
+    import numpy
+
+    module = sys.modules.get(spec["library"])
+    result["equivalence"]["library_version"] = str(getattr(module, "__version__", "")) if module else ""
+    result["numpy"] = numpy.__version__
+    result["python"] = sys.version.split()[0]
+    _flush()
+    return result
+
+
+def _as_array(value):
+    import numpy as np
+
+    for method in ("detach", "cpu"):  # a PyTorch tensor
+        if hasattr(value, method) and not isinstance(value, np.ndarray):
+            value = getattr(value, method)()
+    if hasattr(value, "toarray") and not isinstance(value, np.ndarray):  # a SciPy sparse matrix
+        value = value.toarray()
+    if hasattr(value, "numpy") and not isinstance(value, (np.ndarray, np.generic)):
+        value = value.numpy()
+    return np.asarray(value)
+
+
+def _describe_case(case: dict) -> str:
+    import numpy as np
+
+    parts = []
+    for name, value in case.items():
+        if isinstance(value, np.ndarray):
+            parts.append(f"{name}: {value.dtype} {tuple(value.shape)}")
+        elif isinstance(value, (int, float, bool, str, np.generic)) or value is None:
+            parts.append(f"{name}={value!r}" if not isinstance(value, np.generic) else f"{name}={value.item()!r}")
+        else:
+            parts.append(f"{name}: {type(value).__name__}")
+    return ", ".join(parts)[:300]
+
+
+def _compare(case: int, name: str, got, want, rtol: float, atol: float) -> dict:
+    """``got`` against ``want`` as in ``numpy.allclose(got, want, rtol, atol, equal_nan=True)``, with the worst element."""
+    import numpy as np
+
+    entry: dict = {"case": case, "output": name, "ok": False, "shape": None, "expected_shape": None}
+    try:
+        a, b = _as_array(got), _as_array(want)
+    except Exception as exc:
+        entry["note"] = f"cannot be turned into an array: {type(exc).__name__}: {exc}"
+        return entry
+    entry["shape"], entry["expected_shape"] = list(a.shape), list(b.shape)
+    if a.dtype.kind not in "biufc" or b.dtype.kind not in "biufc":
+        entry["note"] = f"not numbers: {a.dtype} against the snippet's {b.dtype}"
+        return entry
+    if a.shape != b.shape:
+        entry["note"] = f"shape {tuple(a.shape)} where the snippet gives {tuple(b.shape)}"
+        return entry
+    a = a.astype(np.complex128 if "c" in (a.dtype.kind, b.dtype.kind) else np.float64)
+    b = b.astype(a.dtype)
+    if a.size == 0:
+        entry["ok"] = True
+        return entry
+    nan_a, nan_b = np.isnan(a), np.isnan(b)
+    same_inf = np.isinf(a) & np.isinf(b) & (a == b)
+    diff = np.where(nan_a & nan_b | same_inf, 0.0, np.abs(a - b))
+    diff = np.where(nan_a ^ nan_b, np.inf, diff)
+    excess = diff - (atol + rtol * np.where(np.isfinite(b), np.abs(b), 0.0))
+    ok = not bool((excess > 0).any())
+    worst = np.unravel_index(int(np.argmax(diff if ok else excess)), a.shape)
+    finite = np.abs(b[np.isfinite(b)])
+    scale = float(finite.max()) if finite.size else 0.0
+    max_abs = float(diff.max())
+    entry.update(
+        ok=ok,
+        max_abs=max_abs,
+        max_rel=max_abs / scale if scale > 0 else max_abs,
+        index=[int(i) for i in worst],
+        got=_plain(a[worst]),
+        expected=_plain(b[worst]),
+    )
+    if (nan_a ^ nan_b).any():
+        entry["note"] = "NaN where the other has a number"
+    return entry
+
+
+def _plain(value) -> float | None:
+    number = complex(value)
+    return number.real if number.imag == 0 else abs(number)
+
+
+def _mapped_bytes() -> int:
+    """The address space this process has mapped now (VmSize)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def _figures() -> list[dict]:
