@@ -243,6 +243,7 @@ def test_model_fields_are_the_documented_ones():
         "references",
         "snippet",
         "verify",
+        "equivalents",
         "plurals",
         "no_autolink",
     ]

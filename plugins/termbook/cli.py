@@ -220,7 +220,7 @@ def _equivalents_summary(equivalents: list[EquivalenceResult]) -> str:
     checked = count[Agreement.AGREES] + count[Agreement.DIFFERS] + count[Agreement.FAILED]
     ran = sum(r.status.checked and not r.cached for r in equivalents)
     line = (
-        f"{len(equivalents)} equivalents: {checked} checked ({count[Agreement.AGREES]} agree, {count[Agreement.DIFFERS]} differ, "
+        f"{len(equivalents)} equivalent{'s' if len(equivalents) != 1 else ''}: {checked} checked ({count[Agreement.AGREES]} agree, {count[Agreement.DIFFERS]} differ, "
         f"{count[Agreement.FAILED]} failed; {ran} run, {checked - ran} cached)"
     )
     missing = sorted({r.library.distribution for r in equivalents if r.status is Agreement.NOT_INSTALLED})

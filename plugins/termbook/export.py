@@ -7,7 +7,11 @@ plurals: what links and search match), ``links`` (slugs its prose links to), ``r
 ``backlinks`` (slugs of terms that link to it), ``prerequisites`` and ``pitfalls`` (as written),
 ``before`` (the prerequisites with why: ``imports`` when the snippet uses it, ``listed`` when the
 author names it), ``builds_on_this`` (slugs) and ``snippet`` (``null``, or ``path``, ``status``,
-``verified``, ``reason``, ``output``, ``numpy``, ``seconds``). New keys are only ever added.
+``verified``, ``reason``, ``output``, ``numpy``, ``seconds``) and ``equivalents`` (one per entry of
+the term file: ``library``, ``code``, ``conventions``, ``reference``, ``inputs``, ``outputs``,
+``rtol``, ``atol``, and how it fared in this build: ``status`` — agrees, differs, failed,
+not-installed or not-run — ``version``, ``cases``, ``max_rel_error``, ``max_abs_error``, ``reason``
+and the reader's ``badge``). New keys are only ever added.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ def glossary_json(
     results: dict[str, Any],
     snippet_paths: dict[str, str],
     prerequisites: Prerequisites | None = None,
+    equivalents: dict[str, list[Any]] | None = None,
 ) -> str:
     entries = []
     for term in sorted(terms, key=lambda t: t.slug):
@@ -51,7 +56,7 @@ def glossary_json(
             {
                 "slug": term.slug,
                 "url": url_for(term.slug),
-                **term.data.model_dump(mode="json", exclude={"snippet", "verify", "no_autolink"}),
+                **term.data.model_dump(mode="json", exclude={"snippet", "verify", "no_autolink", "equivalents"}),
                 "phrases": phrases_of(term),
                 "links": links.get(term.slug, []),
                 "backlinks": [t.slug for t in incoming.get(term.slug, [])],
@@ -60,9 +65,25 @@ def glossary_json(
                 ],
                 "builds_on_this": list(prerequisites.after.get(term.slug, [])) if prerequisites else [],
                 "snippet": snippet,
+                "equivalents": _equivalents(term, (equivalents or {}).get(term.slug, [])),
             }
         )
     return json.dumps({"format": FORMAT, "generator": "termbook", "terms": entries}, ensure_ascii=False, indent=1) + "\n"
+
+
+def _equivalents(term: Term, results: list[Any]) -> list[dict[str, Any]]:
+    """Each equivalent as written, with its verdict in this build (``not-run`` when it had none)."""
+    by_index = {r.index: r for r in results}
+    entries = []
+    for index, entry in enumerate(term.data.equivalents):
+        data = entry.model_dump(mode="json")
+        result = by_index.get(index)
+        if result is not None:
+            data.update(result.to_dict())
+        else:
+            data.update(status="not-run", badge="Not checked in this build")
+        entries.append(data)
+    return entries
 
 
 def defined_term_jsonld(term: Term, url: str, set_url: str, set_name: str) -> str:

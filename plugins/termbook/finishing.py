@@ -213,6 +213,7 @@ def prepare_site(
         build.results,
         snippet_paths,
         build.prerequisites,
+        build.equivalents,
     )
     site.files.append(SiteFile(layout.terms_json, store.put(layout.terms_json, terms_json)))
     site.files.append(SiteFile(layout.schema, store.put(layout.schema, json_schema_text())))

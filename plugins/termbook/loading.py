@@ -208,7 +208,7 @@ def load_term(path: Path, project: Project | Path) -> tuple[Term | None, list[Pr
     snippet, snippet_problems = _snippet_path(model, slug, project, positions, file)
     problems += snippet_problems + _placeholder_problems(model, positions, file, snippet, root)
     term = Term(slug=slug, path=path, data=model, snippet=snippet, positions=positions)
-    problems += static_problems(term, file)
+    problems += static_problems(term, file, relative(snippet, root) if snippet else "")
     return term, problems
 
 

@@ -19,7 +19,7 @@ from .execution.verification import SnippetResult
 from .glossary import BuildOptions, GlossaryBuild, load_and_verify
 from .linking import referenced_by
 from .notebooks import term_notebook
-from .presenting import present_snippet
+from .presenting import present_snippet, with_equivalents
 from .rendering import render_graph_page, render_index, render_notation_page, render_paths, render_term
 from .tutorials import find_tutorials
 
@@ -67,6 +67,8 @@ def build_pages(
             notebook = layout.notebook(term.slug)
             put(build.assets, notebook, term_notebook(term, project))
             snippet = present_snippet(relative(term.snippet, project.root), code, result, figure_urls, layout.link(page_path, notebook))
+            checked = build.equivalents.get(term.slug, [])
+            snippet = with_equivalents(snippet, [(term.data.equivalents[r.index], r) for r in checked])
         page = render_term(
             term,
             by_slug,

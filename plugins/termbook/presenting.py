@@ -1,4 +1,5 @@
-"""The "In code" section of a term page: the snippet, its output and its verification badge."""
+"""The "In code" section of a term page: the snippet, its output and its verification badge, and a
+tab per library with the term's verified equivalents."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .execution.equivalence import Agreement, EquivalenceResult
 from .execution.verification import SnippetResult, Verdict
+from .model import Equivalent, Library
+from .safety import escape_prose
 
 
 @dataclass(frozen=True)
@@ -76,3 +80,68 @@ def present_snippet(
 
 def _indent(text: str) -> str:
     return "\n".join(("    " + line) if line.strip() else "" for line in text.splitlines())
+
+
+MAX_TABS = 1 + len(Library)  # termbook.css styles this many
+
+
+def with_equivalents(snippet: SnippetView, equivalents: Sequence[tuple[Equivalent, EquivalenceResult]]) -> SnippetView:
+    """Tabs: NumPy (the snippet) first, then one tab per library with its equivalents.
+
+    Radio buttons, labels and panels styled by termbook.css (no script, no Markdown extension
+    beyond ``md_in_html``): the snippet's own blocks stay Markdown at the top level, where
+    ``md_in_html`` reads them, and the tabs work in any Material-compatible build of the page.
+    """
+    if not equivalents:
+        return snippet
+    tabs = [("NumPy", snippet.markdown)]
+    for library in Library:
+        entries = [(e, r) for e, r in equivalents if e.library is library]
+        if entries:
+            tabs.append((library.display, "\n".join(present_equivalent(e, r) for e, r in entries)))
+    ids = [f"termbook-tab-{n}" for n in range(1, len(tabs) + 1)]
+    radios = "".join(f'<input{" checked" if n == 0 else ""} id="{ident}" name="termbook-tabs" type="radio">' for n, ident in enumerate(ids))
+    labels = "".join(f'<label for="{ident}">{html.escape(label)}</label>' for ident, (label, _) in zip(ids, tabs))
+    parts = ['<div class="termbook-tabs" markdown>', radios, f'<div class="termbook-tab-labels">{labels}</div>', ""]
+    for _, body in tabs:
+        parts += ['<div class="termbook-tab-panel" markdown>', "", body, "", "</div>", ""]
+    parts += ["</div>"]
+    return SnippetView("\n".join(parts))
+
+
+EQUIVALENCE_CLASS = {
+    Agreement.AGREES: "verified",
+    Agreement.DIFFERS: "unverified",
+    Agreement.FAILED: "unverified",
+    Agreement.NOT_INSTALLED: "skipped",
+    Agreement.NOT_RUN: "skipped",
+}
+
+
+def present_equivalent(entry: Equivalent, result: EquivalenceResult) -> str:
+    """One equivalent: its badge, its code, its conventions and what it was compared with."""
+    mark = {Agreement.AGREES: "✔ ", Agreement.DIFFERS: "✘ ", Agreement.FAILED: "✘ "}.get(result.status, "")
+    badge_text = html.escape(mark + result.badge())
+    parts = [
+        f'<p class="termbook-badge termbook-badge--{EQUIVALENCE_CLASS[result.status]}">{badge_text}</p>',
+        "",
+        '<div class="termbook-code" markdown>',
+        "",
+        fence(entry.code, "python"),
+        "",
+        "</div>",
+        "",
+    ]
+    if entry.conventions:
+        parts += [f"**Conventions.** {escape_prose(entry.conventions).strip()}", ""]
+    outputs = ", ".join(f"`{name}`" for name in entry.outputs)
+    cases = f"the {result.cases} cases" if result.cases else "the cases"
+    parts += [
+        f"*Compared with the snippet on {cases} of `{entry.inputs}()`: {outputs} against `{entry.reference}()`, "
+        f"within rtol={entry.rtol:g}, atol={entry.atol:g}.*",
+        "{: .termbook-equivalence }",
+        "",
+    ]
+    if result.status in (Agreement.DIFFERS, Agreement.FAILED):
+        parts += ['!!! failure "Does not agree with the snippet"', "", _indent(html.escape(result.reason, quote=False)), ""]
+    return "\n".join(parts)

@@ -1,8 +1,10 @@
-"""pytest plugin: every term's snippet is a test item named after the term.
+"""pytest plugin: every term's snippet is a test item named after the term, and so is each of its
+library equivalents (``batch-normalization[pytorch]``).
 
 ``pytest terms/`` (or plain ``pytest`` with ``terms`` in ``testpaths``) collects one item per
 ``terms/<slug>.yml``; the item validates the term file and verifies its snippet exactly as the
-build does (same worker, same judge). ``-k batch`` and ``pytest -n auto`` work as usual. Runs
+build does (same worker, same judge); an equivalent's item runs it and compares it with the snippet,
+and is skipped when its library is not installed. ``-k batch`` and ``pytest -n auto`` work as usual. Runs
 are not taken from the cache unless ``--termbook-cache`` is given: a test run runs the code.
 
 The folders are the project's (:meth:`termbook.project.Project.discover`): the termbook options of
@@ -18,13 +20,15 @@ import pytest
 
 from .errors import Severity, format_report
 from .execution.cache import Cache
+from .execution.equivalence import Agreement, verify_equivalents
 from .execution.pool import WorkerPool
 from .execution.verification import verify_terms
 from .loading import load_term
-from .model import module_name
+from .model import Library, module_name
 from .project import Project
 
 _POOL = pytest.StashKey[WorkerPool]()
+_LIBRARY_POOL = pytest.StashKey[WorkerPool]()
 _PROJECT = pytest.StashKey[Project]()
 
 
@@ -51,6 +55,17 @@ class TermFile(pytest.File):
         item = SnippetItem.from_parent(self, name=self.path.stem)
         item.extra_keyword_matches.add(module_name(self.path.stem))  # -k batch_normalization works too
         yield item
+        term, _ = load_term(self.path, project_of(self.config))
+        if term is None:
+            return  # the snippet's item reports why
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(term.data.equivalents):
+            seen[entry.library.value] = seen.get(entry.library.value, 0) + 1
+            suffix = entry.library.value + (f"-{seen[entry.library.value]}" if seen[entry.library.value] > 1 else "")
+            equivalent = EquivalentItem.from_parent(self, name=f"{self.path.stem}[{suffix}]")
+            equivalent.index = index
+            equivalent.extra_keyword_matches.update({module_name(self.path.stem), "equivalent"})
+            yield equivalent
 
 
 class SnippetFailure(Exception):
@@ -82,6 +97,46 @@ class SnippetItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"snippet of {self.name}"
+
+
+class EquivalentItem(pytest.Item):
+    index = 0
+
+    def runtest(self) -> None:
+        project = project_of(self.config)
+        term, problems = load_term(self.path, project)
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        if errors or term is None or self.index >= len(term.data.equivalents):
+            raise SnippetFailure(format_report(errors) or "the term file changed since collection")
+        cache = Cache(project.cache_dir, enabled=self.config.getoption("termbook_cache"))
+        results = verify_equivalents([term], project, cache, pool=_library_pool(self.config))[term.slug]
+        result = next(r for r in results if r.index == self.index)
+        self.user_properties.append(("seconds", result.seconds))
+        if result.status is Agreement.NOT_INSTALLED:
+            pytest.skip(result.badge())
+        if not result.agrees:
+            message = result.problem().format()
+            if result.details.strip():
+                message += "\n\n" + result.details.rstrip()
+            raise SnippetFailure(message)
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, SnippetFailure):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"equivalent {self.name}"
+
+
+def _library_pool(config) -> WorkerPool:
+    """One worker, warmed once with every library (imported when installed), for this session."""
+    pool = config.stash.get(_LIBRARY_POOL, None)
+    if pool is None:
+        pool = WorkerPool(project_of(config).import_root, jobs=1, warm=tuple(library.module for library in Library))
+        config.stash[_LIBRARY_POOL] = pool
+        config.add_cleanup(pool.close)
+    return pool
 
 
 def _pool(config) -> WorkerPool:

@@ -61,8 +61,10 @@ HTML_TAGS = frozenset(
         "hr",
         "i",
         "img",
+        "input",  # the library tabs' radio buttons, task lists' checkboxes; see _only_radio
         "ins",
         "kbd",
+        "label",  # the library tabs' labels
         "li",
         "mark",
         "ol",
@@ -143,7 +145,21 @@ HTML_ATTRIBUTES: dict[str, set[str]] = {
     "details": {"open"},
     "col": {"span"},
     "colgroup": {"span"},
+    "input": {"type", "name", "checked", "disabled"},  # type: radio or checkbox only (_only_radio)
+    "label": {"for"},
 }
+
+# the one value of an attribute we check, not only its name: an input is a tab's radio button or a
+# task list's checkbox, never a text field
+INPUT_TYPES = frozenset({"radio", "checkbox"})
+
+
+def _only_radio(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "input" and attribute == "type" and value.strip().lower() not in INPUT_TYPES:
+        return None
+    return value
+
+
 MATHML_ATTRIBUTES: dict[str, set[str]] = {
     "*": {
         *_GLOBAL,
@@ -273,6 +289,7 @@ def _cleaner(policy: Policy) -> nh3.Cleaner:
         link_rel=None,  # keep links as written; nothing here opens a new browsing context
         strip_comments=True,
         filter_style_properties=set(STYLE_PROPERTIES),
+        attribute_filter=_only_radio,
     )
 
 

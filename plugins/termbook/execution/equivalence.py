@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import enum
 import functools
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import metadata, util
@@ -72,17 +73,21 @@ class EquivalenceResult:
         return self.status is Agreement.AGREES
 
     def badge(self) -> str:
-        """One line for the reader, e.g. 'Agrees with torch 2.14.1 on 6 inputs (max rel. error 3e-16)'."""
-        name = self.library.distribution
+        """One line for the reader, e.g. 'Agrees with torch 2.14.1 on 6 inputs (max rel. error 3e-16)'.
+
+        The version without its local label (PyTorch's ``+cu130`` or ``+cpu``: which build, not which
+        release); ``version`` keeps it whole.
+        """
+        name = f"{self.library.distribution} {self.version.split('+')[0]}".rstrip()
         if self.status is Agreement.AGREES:
             what = "input" if self.cases == 1 else "inputs"
-            return f"Agrees with {name} {self.version} on {self.cases} {what} (max rel. error {self.max_rel:.0e})"
+            return f"Agrees with {name} on {self.cases} {what} (max rel. error {self.max_rel:.0e})"
         if self.status is Agreement.DIFFERS:
-            return f"Differs from the NumPy snippet with {name} {self.version}: {self.reason}"
+            return f"Differs from the NumPy snippet with {name}: {self.reason}"
         if self.status is Agreement.FAILED:
-            return f"Could not be checked with {name} {self.version}: {self.reason}".replace("  ", " ")
+            return f"Could not be checked with {name}: {self.reason}"
         if self.status is Agreement.NOT_INSTALLED:
-            return f"Not checked in this build: {name} is not installed"
+            return f"Not checked in this build: {self.library.distribution} is not installed"
         return "Not checked in this build: snippets were not executed"
 
     def problem(self) -> Problem:
@@ -106,8 +111,8 @@ class EquivalenceResult:
             "version": self.version,
             "cases": self.cases,
             "outputs": list(self.outputs),
-            "max_rel_error": self.max_rel,
-            "max_abs_error": self.max_abs,
+            "max_rel_error": self.max_rel if math.isfinite(self.max_rel) else None,  # None: not comparable (shape, type)
+            "max_abs_error": self.max_abs if math.isfinite(self.max_abs) else None,
             "reason": self.reason,
             "badge": self.badge(),
         }
@@ -157,8 +162,9 @@ def judge(term: Term, index: int, reply: RunReply, file: str, version: str) -> E
         return result
     result.status = Agreement.DIFFERS
     worst = max(wrong, key=lambda c: (c.note == "", c.max_abs))
-    result.max_rel = max(c.max_rel for c in run.comparisons)
-    result.max_abs = max(c.max_abs for c in run.comparisons)
+    incomparable = any(c.got is None for c in wrong)  # a shape or type that cannot be compared element-wise
+    result.max_rel = math.inf if incomparable else max(c.max_rel for c in run.comparisons)
+    result.max_abs = math.inf if incomparable else max(c.max_abs for c in run.comparisons)
     result.reason = describe(worst, run.cases, entry) + (
         f" ({len(wrong)} of {len(run.comparisons)} comparisons differ)" if len(wrong) > 1 else ""
     )
@@ -221,8 +227,13 @@ def verify_equivalents(
     force: bool = False,
     jobs: int | None = None,
     progress: Callable[[EquivalenceResult], None] | None = None,
+    pool: WorkerPool | None = None,
 ) -> dict[str, list[EquivalenceResult]]:
-    """Every equivalent of every term with a snippet: run (or taken from the cache) and judged."""
+    """Every equivalent of every term with a snippet: run (or taken from the cache) and judged.
+
+    Without ``pool``, a pool of workers warmed with the libraries needed is started for the
+    runs and closed after them.
+    """
     project = as_project(project)
     root, snippets_root = project.root, project.snippets_dir
     results: dict[str, list[EquivalenceResult | None]] = {}
@@ -288,8 +299,11 @@ def verify_equivalents(
             if progress:
                 progress(result)
 
-        with WorkerPool(project.import_root, jobs=jobs, warm=libraries) as pool:
+        if pool is not None:
             pool.run_many(requests, on_result=done)
+        else:
+            with WorkerPool(project.import_root, jobs=jobs, warm=libraries) as own:
+                own.run_many(requests, on_result=done)
     return {slug: [r for r in slots if r is not None] for slug, slots in results.items()}
 
 
@@ -313,7 +327,7 @@ def spec(term: Term, index: int, snippets_root: Path) -> EquivalentSpec:
     )
 
 
-def static_problems(term: Term, file: str) -> list[Problem]:
+def static_problems(term: Term, file: str, snippet_file: str = "") -> list[Problem]:
     """What is wrong with a term's equivalents before anything runs: pure but for reading the snippet."""
     if not term.data.equivalents:
         return []
@@ -335,7 +349,7 @@ def static_problems(term: Term, file: str) -> list[Problem]:
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
         return []  # the snippet's own problem, reported when it runs
     functions = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
-    snippet_file = term.snippet.name
+    snippet_file = snippet_file or term.snippet.name
     problems = []
     for i, entry in enumerate(term.data.equivalents):
         for name in ("reference", "inputs"):
