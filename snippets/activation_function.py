@@ -229,6 +229,65 @@ def _normal_cdf(x):
     return 0.5 * _erfc(-x / _SQRT_2)
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch and SciPy tabs).
+
+    Several shapes, exact zeros (where ReLU and leaky ReLU have a kink and a convention decides
+    the derivative), and saturated inputs (+-40, +-1000) where naive formulas overflow or round
+    a derivative to 0.
+
+    Returns
+    -------
+    list of dict with x (any shape) and an upstream gradient dout of the same shape
+    """
+    rng = np.random.default_rng(3)
+    xs = [
+        rng.normal(scale=2.0, size=(5, 4)),
+        rng.uniform(-6.0, 6.0, size=(7,)),
+        rng.normal(size=(2, 3, 4)),
+        np.array([[0.0, -0.0, 1e-3, -1e-3]]),  # the kink
+        np.array([-1000.0, -40.0, -10.0, -1.0, 0.0, 1.0, 10.0, 40.0, 1000.0]),
+    ]
+    return [{"x": x, "dout": rng.normal(size=x.shape)} for x in xs]
+
+
+def activations_and_gradients(x, dout):
+    """Each elementwise activation and the gradient it passes back for upstream ``dout``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+        Pre-activations (any shape).
+    dout : ndarray of shape (N, D)
+        Upstream gradient with respect to the activation's output.
+
+    Returns
+    -------
+    tuple of 10 ndarrays of shape (N, D)
+        ``relu, drelu, leaky, dleaky, sig, dsig, th, dth, gel, dgel``: each activation (leaky ReLU
+        with slope 0.01, GELU in its exact form) followed by ``dout * f'(x)``.
+    """
+    pairs = [(relu, relu_grad), (leaky_relu, leaky_relu_grad), (sigmoid, sigmoid_grad), (tanh, tanh_grad), (gelu, gelu_grad)]
+    return tuple(v for f, f_grad in pairs for v in (f(x), dout * f_grad(x)))
+
+
+def sigmoid_and_gelu(x, dout=None):
+    """The sigmoid and the exact GELU, the two activations SciPy offers special functions for.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+    dout : ignored
+        Present because every case carries one (gradients are compared in the PyTorch tab).
+
+    Returns
+    -------
+    sig : ndarray of shape (N, D)
+    gel : ndarray of shape (N, D)
+    """
+    return sigmoid(x), gelu(x)
+
+
 # ----------------------------------------------------------------------------- checks
 
 _ELEMENTWISE = {

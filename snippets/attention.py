@@ -127,6 +127,69 @@ def causal_mask(T):
     return np.tril(np.ones((T, T), dtype=bool))
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    Batch-first shapes with Tq != Tk and dv != d, several heads as an extra leading axis, a single
+    query and key, causal self-attention, a padding mask shared by every query, a query row whose
+    keys are all masked (zero output and no gradient), and scores so sharp that a naive softmax
+    would overflow.
+
+    Returns
+    -------
+    list of dict with q (..., Tq, d), k (..., Tk, d), v (..., Tk, dv), a boolean mask broadcastable
+    to (..., Tq, Tk) (True = may attend) and an upstream gradient dout (..., Tq, dv)
+    """
+    rng = np.random.default_rng(17)
+    cases = []
+
+    def add(q_shape, k_shape, dv, mask, scale=1.0):
+        q, k = scale * rng.normal(size=q_shape), rng.normal(size=k_shape)
+        v = rng.normal(size=(*k_shape[:-1], dv))
+        dout = rng.normal(size=(*q_shape[:-1], dv))
+        cases.append({"q": q, "k": k, "v": v, "mask": mask, "dout": dout})
+
+    add((2, 3, 5), (2, 4, 5), 2, np.ones((3, 4), dtype=bool))
+    add((2, 4, 6, 8), (2, 4, 7, 8), 3, np.ones((6, 7), dtype=bool))  # 4 heads
+    add((1, 1, 1), (1, 1, 1), 1, np.ones((1, 1), dtype=bool))
+    add((3, 5, 4), (3, 5, 4), 4, causal_mask(5))
+    padding = np.ones((2, 1, 6), dtype=bool)  # one row per sequence, shared by its queries
+    padding[1, :, 4:] = False  # the second sequence has only 4 real keys
+    add((2, 3, 4), (2, 6, 4), 2, padding)
+    mask = rng.random((4, 5)) < 0.6
+    mask[1] = False  # query 1 may attend to nothing
+    mask[0, 0] = mask[2, 0] = mask[3, 0] = True
+    add((2, 4, 3), (2, 5, 3), 2, mask)
+    add((1, 3, 4), (1, 3, 4), 2, np.ones((3, 3), dtype=bool), scale=300.0)  # near one-hot weights
+    return cases
+
+
+def attention_and_gradients(q, k, v, mask, dout):
+    """Attention output and the gradients reaching q, k and v for upstream ``dout``.
+
+    What autograd computes for ``out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask);
+    out.backward(dout)``.
+
+    Parameters
+    ----------
+    q : ndarray of shape (N, Tq, d)
+    k : ndarray of shape (N, Tk, d)
+    v : ndarray of shape (N, Tk, dv)
+    mask : ndarray of bool, broadcastable to (N, Tq, Tk)
+        True = may attend.
+    dout : ndarray of shape (N, Tq, dv)
+
+    Returns
+    -------
+    out : ndarray of shape (N, Tq, dv)
+    dq : ndarray of shape (N, Tq, d)
+    dk : ndarray of shape (N, Tk, d)
+    dv : ndarray of shape (N, Tk, dv)
+    """
+    out, cache = attention_forward(q, k, v, mask)
+    return (out, *attention_backward(dout, cache))
+
+
 # ---------------------------------------------------------------------------- checks
 
 

@@ -97,6 +97,79 @@ def loss_and_grads(params, x, y):
     return loss, mlp_backward(dout, caches)
 
 
+def equivalence_cases():
+    """Inputs the PyTorch equivalent of the tiny graph is checked on.
+
+    The worked example of the page, a residual of exactly 0 (no gradient), negative and large
+    values.
+
+    Returns
+    -------
+    list of dict with the floats w, b, x, y
+    """
+    values = [(1.5, -0.5, 2.0, 1.0), (2.0, 1.0, 3.0, 7.0), (-0.3, 4.0, -2.5, 0.25), (1e3, -2e3, 0.5, 1e-3)]
+    return [dict(zip("wbxy", v)) for v in values]
+
+
+def tiny_loss_and_grads(w, b, x, y):
+    """Loss of the tiny graph and its gradients with respect to ``w`` and ``b``.
+
+    Parameters
+    ----------
+    w, b, x, y : float
+
+    Returns
+    -------
+    loss, dw, db : float
+    """
+    loss, cache = tiny_forward(w, b, x, y)
+    return (loss, *tiny_backward(cache))
+
+
+def mlp_equivalence_cases():
+    """Inputs the PyTorch equivalent of the MLP's gradients is checked on.
+
+    Networks with two hidden layers of several widths, a batch of one, and a zero input row with
+    zero first-layer biases (pre-activations exactly 0, where ReLU's derivative is a convention).
+
+    Returns
+    -------
+    list of dict with x (N, D), y (N, K), weights W1, W2, W3 of shape (n_in, n_out) and biases
+    b1, b2, b3 of shape (n_out,)
+    """
+    rng = np.random.default_rng(29)
+    cases = []
+    for sizes, n in [([3, 5, 4, 2], 6), ([4, 3, 3, 1], 1), ([2, 8, 8, 3], 32), ([3, 4, 4, 2], 5)]:
+        params = [(W, 0.1 * rng.normal(size=b.shape)) for W, b in init_mlp(sizes, rng)]
+        case = {"x": rng.normal(size=(n, sizes[0])), "y": rng.normal(size=(n, sizes[-1]))}
+        for i, (W, b) in enumerate(params, start=1):
+            case[f"W{i}"], case[f"b{i}"] = W, b
+        cases.append(case)
+    cases[-1]["x"][0] = 0.0
+    cases[-1]["b1"][:] = 0.0
+    return cases
+
+
+def mlp_loss_and_grads(x, y, W1, b1, W2, b2, W3, b3):
+    """Mean squared error of a two-hidden-layer MLP and its gradient for every parameter.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+    y : ndarray of shape (N, K)
+    W1, W2, W3 : ndarray of shape (n_in, n_out)
+    b1, b2, b3 : ndarray of shape (n_out,)
+
+    Returns
+    -------
+    loss : float
+    dW1, db1, dW2, db2, dW3, db3 : ndarray
+        Same shapes as the parameters.
+    """
+    loss, grads = loss_and_grads([(W1, b1), (W2, b2), (W3, b3)], x, y)
+    return (loss, *(g for pair in grads for g in pair))
+
+
 def _problem(seed=0):
     rng = np.random.default_rng(seed)
     params = init_mlp([3, 5, 4, 2], rng)

@@ -119,6 +119,89 @@ def conv2d_naive(x, w, b, stride=1, pad=0):
     return out
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch and SciPy tabs).
+
+    Several channel counts, a non-square kernel, stride with padding, a stride that leaves the last
+    rows and columns unused (floor in the output size: they get no gradient), a 1x1 kernel, a kernel
+    as large as the image, and the page's edge example.
+
+    Returns
+    -------
+    list of dict with x (N, C, H, W), w (F, C, HH, WW), b (F,), the ints stride and pad, and an
+    upstream gradient dout (N, F, H', W')
+    """
+    rng = np.random.default_rng(31)
+    specs = [  # x shape, w shape, stride, pad
+        ((2, 3, 5, 5), (4, 3, 3, 3), 1, 0),
+        ((2, 2, 7, 6), (3, 2, 3, 2), 2, 1),
+        ((1, 2, 7, 8), (2, 2, 3, 3), 3, 0),  # row 6 and column 7 are never covered
+        ((1, 3, 6, 6), (2, 3, 1, 1), 1, 0),
+        ((3, 1, 5, 5), (1, 1, 5, 5), 1, 2),
+    ]
+    cases = []
+    for x_shape, w_shape, stride, pad in specs:
+        Ho = conv_output_size(x_shape[2], w_shape[2], stride, pad)
+        Wo = conv_output_size(x_shape[3], w_shape[3], stride, pad)
+        cases.append(
+            {
+                "x": rng.normal(size=x_shape),
+                "w": rng.normal(size=w_shape),
+                "b": rng.normal(size=w_shape[0]),
+                "stride": stride,
+                "pad": pad,
+                "dout": rng.normal(size=(x_shape[0], w_shape[0], Ho, Wo)),
+            }
+        )
+    edge_x = np.tile([0.0, 0.0, 0.0, 1.0, 1.0, 1.0], (4, 1)).reshape(1, 1, 4, 6)
+    edge_w = np.tile([-1.0, 0.0, 1.0], (3, 1)).reshape(1, 1, 3, 3)
+    cases.append({"x": edge_x, "w": edge_w, "b": np.zeros(1), "stride": 1, "pad": 0, "dout": np.ones((1, 1, 2, 4))})
+    return cases
+
+
+def forward_and_gradients(x, w, b, stride, pad, dout):
+    """Convolution output and the gradients reaching x, w and b for upstream ``dout``.
+
+    What autograd computes for ``out = F.conv2d(x, w, b, stride, pad); out.backward(dout)``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C, H, W)
+    w : ndarray of shape (F, C, HH, WW)
+    b : ndarray of shape (F,)
+    stride, pad : int
+    dout : ndarray of shape (N, F, H', W')
+
+    Returns
+    -------
+    out : ndarray of shape (N, F, H', W')
+    dx : ndarray of shape (N, C, H, W)
+    dw : ndarray of shape (F, C, HH, WW)
+    db : ndarray of shape (F,)
+    """
+    out, cache = conv2d_forward(x, w, b, stride, pad)
+    return (out, *conv2d_backward(dout, cache))
+
+
+def forward_only(x, w, b, stride, pad, dout=None):
+    """Convolution output alone (what SciPy's correlation computes), ``dout`` ignored.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C, H, W)
+    w : ndarray of shape (F, C, HH, WW)
+    b : ndarray of shape (F,)
+    stride, pad : int
+    dout : ignored
+        Present because every case carries one (gradients are compared in the PyTorch tab).
+
+    Returns
+    -------
+    out : ndarray of shape (N, F, H', W')
+    """
+    return conv2d_forward(x, w, b, stride, pad)[0]
+
+
 # ---------------------------------------------------------------- checks
 
 

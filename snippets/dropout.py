@@ -68,6 +68,49 @@ def dropout_backward(dout, mask):
     return dout if mask is None else dout * mask
 
 
+def equivalence_cases():
+    """Inputs the library equivalent is checked on (see the term's PyTorch tab).
+
+    Arrays large enough that every draw both keeps and drops elements (for p = 0.9, all 2000 kept
+    or all dropped has probability below 1e-90), several drop probabilities including one whose
+    scale 1 / (1 - p) is not a round number, the edge cases p = 0 and p = 1, and inference.
+
+    Returns
+    -------
+    list of dict with x (N, D) without zeros, the drop probability p and the flag training
+    """
+    rng = np.random.default_rng(37)
+    settings = [(0.5, True), (0.1, True), (0.9, True), (1 / 3, True), (0.0, True), (1.0, True), (0.5, False)]
+    shapes = [(50, 40), (2000,), (10, 20, 10)]
+    return [{"x": rng.normal(size=shapes[i % len(shapes)]), "p": p, "training": training} for i, (p, training) in enumerate(settings)]
+
+
+def mask_values_and_residual(x, p, training):
+    """What does not depend on which elements one draw happens to drop.
+
+    Draws a mask, then returns the distinct values it takes (``{0, 1 / (1 - p)}`` in training, ``{1}``
+    in inference, ``{1}`` for p = 0, ``{0}`` for p = 1) and ``out - x * m`` with ``m`` the gradient
+    that reaches ``x`` for an upstream gradient of ones (zero when the forward and backward passes use
+    the same scaled mask).
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+        Without zeros, so a dropped element is recognisable in the output.
+    p : float
+    training : bool
+
+    Returns
+    -------
+    mask_values : ndarray of shape (K,)
+        Sorted distinct values of the scaled mask, K = 1 or 2.
+    residual : ndarray of shape (N, D)
+    """
+    out, mask = dropout_forward(x, p, np.random.default_rng(0), training)
+    m = dropout_backward(np.ones_like(out), mask)
+    return np.unique(m), out - x * m
+
+
 # ----------------------------------------------------------------------------- checks
 
 

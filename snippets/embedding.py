@@ -90,6 +90,63 @@ def nearest_neighbors(weight, query, k=3):
     return ids, s[ids]
 
 
+def equivalence_cases():
+    """Inputs the library equivalent is checked on (see the term's PyTorch tab).
+
+    Index arrays of several shapes (a batch of sequences, a flat list, three axes, a single id),
+    ids repeated within a batch (their gradients add up), rows never looked up (zero gradient),
+    and a padding row that is looked up but gets no gradient.
+
+    Returns
+    -------
+    list of dict with int64 indices of any shape S, a table weight (V, D), padding_idx (int or None)
+    and an upstream gradient dout of shape S + (D,)
+    """
+    rng = np.random.default_rng(41)
+    specs = [  # index shape, V, D, padding_idx
+        ((2, 5), 10, 3, None),
+        ((12,), 4, 2, None),  # 12 ids from 4 rows: many repeats
+        ((2, 3, 4), 30, 5, 0),
+        ((), 6, 4, None),  # a single id
+        ((3, 6), 8, 3, 7),
+    ]
+    cases = []
+    for shape, V, D, padding_idx in specs:
+        indices = rng.integers(0, V, size=shape).astype(np.int64)
+        if padding_idx is not None:
+            indices.reshape(-1)[::3] = padding_idx  # padded positions
+        cases.append(
+            {
+                "indices": indices,
+                "weight": rng.normal(size=(V, D)),
+                "padding_idx": padding_idx,
+                "dout": rng.normal(size=(*shape, D)),
+            }
+        )
+    return cases
+
+
+def forward_and_gradient(indices, weight, padding_idx, dout):
+    """Looked-up vectors and the gradient reaching the table for upstream ``dout``.
+
+    What autograd computes for ``out = F.embedding(indices, weight, padding_idx); out.backward(dout)``.
+
+    Parameters
+    ----------
+    indices : ndarray of int, of shape S
+    weight : ndarray of shape (V, D)
+    padding_idx : int or None
+    dout : ndarray of shape S + (D,)
+
+    Returns
+    -------
+    out : ndarray of shape S + (D,)
+    dweight : ndarray of shape (V, D)
+    """
+    out, cache = embedding_forward(indices, weight, padding_idx)
+    return out, embedding_backward(dout, cache)
+
+
 VOCAB = ["cat", "dog", "horse", "apple", "pear", "plum", "runs", "sleeps", "ripe", "sweet"]
 
 

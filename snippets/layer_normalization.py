@@ -76,6 +76,59 @@ def layer_norm_backward(dout, cache):
     return dx, dgamma, dbeta
 
 
+def equivalence_cases():
+    """Inputs the library equivalent is checked on (see the term's PyTorch tab).
+
+    Several widths, a (N, T, D) batch of sequences, a single sample, one feature (x_hat is 0: the
+    output is beta), a constant row (variance 0: only eps keeps the division finite) and rows with
+    a large offset, where computing the variance as E[x^2] - E[x]^2 would cancel.
+
+    Returns
+    -------
+    list of dict with x (..., D), gamma (D,), beta (D,) and an upstream gradient dout shaped like x
+    """
+    rng = np.random.default_rng(43)
+    xs = [
+        rng.normal(2.0, 3.0, size=(8, 5)),
+        rng.normal(size=(2, 7, 6)),
+        rng.normal(size=(1, 16)),
+        rng.normal(size=(4, 1)),
+        np.vstack([np.full(4, 2.5), rng.normal(size=4)]),  # a constant row
+        1e4 + rng.normal(size=(3, 8)),  # offset rows
+    ]
+    return [
+        {
+            "x": x,
+            "gamma": rng.normal(size=x.shape[-1]),
+            "beta": rng.normal(size=x.shape[-1]),
+            "dout": rng.normal(size=x.shape),
+        }
+        for x in xs
+    ]
+
+
+def forward_and_gradients(x, gamma, beta, dout, eps=1e-5):
+    """Output and the gradients reaching x, gamma and beta for upstream ``dout``.
+
+    What autograd computes for ``y = nn.LayerNorm(D)(x); y.backward(dout)``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+        Any leading axes.
+    gamma, beta : ndarray of shape (D,)
+    dout : ndarray of shape (N, D)
+    eps : float
+
+    Returns
+    -------
+    out, dx : ndarray of shape (N, D)
+    dgamma, dbeta : ndarray of shape (D,)
+    """
+    out, cache = layer_norm_forward(x, gamma, beta, eps)
+    return (out, *layer_norm_backward(dout, cache))
+
+
 # ---------------------------------------------------------------- checks
 
 

@@ -145,6 +145,57 @@ def sgd_step(params, grads, lr):
     return [(W - lr * dW, b - lr * db) for (W, b), (dW, db) in zip(params, grads)]
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    Networks with two hidden layers of several widths, a batch of one, an input row of zeros with
+    zero biases (pre-activations exactly 0, ReLU's kink) and a unit that is dead for every input.
+
+    Returns
+    -------
+    list of dict with x (N, D), the weights W1, W2, W3 of shape (n_in, n_out), the biases b1, b2, b3
+    of shape (n_out,), and an upstream gradient dout (N, K)
+    """
+    rng = np.random.default_rng(23)
+    cases = []
+    for sizes, n in [([3, 5, 4, 2], 6), ([4, 3, 3, 1], 1), ([2, 8, 8, 3], 16), ([3, 4, 4, 2], 5)]:
+        params = [(W, 0.1 * rng.normal(size=b.shape)) for W, b in init_mlp(sizes, rng)]
+        x = rng.normal(size=(n, sizes[0]))
+        case = {"x": x, "dout": rng.normal(size=(n, sizes[-1]))}
+        for i, (W, b) in enumerate(params, start=1):
+            case[f"W{i}"], case[f"b{i}"] = W, b
+        cases.append(case)
+    last = cases[-1]
+    last["x"][0] = 0.0
+    last["b1"][:] = 0.0  # row 0: every first-layer pre-activation is exactly 0
+    last["b2"][1] = -50.0  # unit 1 of layer 2 never fires
+    return cases
+
+
+def forward_and_gradients(x, W1, b1, W2, b2, W3, b3, dout):
+    """Output of a two-hidden-layer MLP and the gradients reaching its parameters for ``dout``.
+
+    What autograd computes for ``out = model(x); out.backward(dout)`` with ``model`` an
+    ``nn.Sequential(Linear, ReLU, Linear, ReLU, Linear)`` holding these weights (transposed).
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+    W1, W2, W3 : ndarray of shape (n_in, n_out)
+    b1, b2, b3 : ndarray of shape (n_out,)
+    dout : ndarray of shape (N, K)
+
+    Returns
+    -------
+    out : ndarray of shape (N, K)
+    dW1, db1, dW2, db2, dW3, db3 : ndarray
+        Same shapes as the parameters.
+    """
+    out, caches = mlp_forward([(W1, b1), (W2, b2), (W3, b3)], x)
+    grads = mlp_backward(dout, caches)
+    return (out, *(g for pair in grads for g in pair))
+
+
 # ----------------------------------------------------------------------------- checks
 
 

@@ -146,6 +146,76 @@ def max_pool_naive(x, kernel_size=2, stride=None):
     return out
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    The page's example (a tie inside a window), the default stride, overlapping windows
+    (stride < kernel_size: one input can be the maximum of several windows), sizes that leave
+    rows and columns uncovered (floor), windows of equal values, and a NaN (max pooling propagates
+    it and sends it the gradient).
+
+    Returns
+    -------
+    list of dict with x (N, C, H, W), kernel_size, stride (int or None) and an upstream gradient
+    dout (N, C, H', W')
+    """
+    rng = np.random.default_rng(47)
+    example = np.array([[1.0, 3.0, 2.0, 0.0], [4.0, 2.0, 1.0, 1.0], [0.0, 1.0, 5.0, 6.0], [2.0, 2.0, 7.0, 0.0]])
+    with_nan = rng.normal(size=(1, 2, 4, 4))
+    with_nan[0, 1, 2, 3] = np.nan
+    specs = [  # x, kernel_size, stride
+        (example.reshape(1, 1, 4, 4), 2, None),
+        (rng.normal(size=(2, 3, 6, 6)), 2, None),
+        (rng.normal(size=(2, 2, 7, 5)), 3, 1),  # overlapping
+        (rng.normal(size=(1, 3, 9, 8)), 3, 2),  # overlapping, floor drops the last column
+        (rng.integers(0, 3, size=(2, 1, 6, 6)).astype(np.float64), 2, 2),  # many ties
+        (with_nan, 2, None),
+    ]
+    cases = []
+    for x, k, stride in specs:
+        Ho, Wo = (pool_output_size(n, k, stride) for n in x.shape[2:])
+        cases.append({"x": x, "kernel_size": k, "stride": stride, "dout": rng.normal(size=(*x.shape[:2], Ho, Wo))})
+    return cases
+
+
+def max_pool_and_gradient(x, kernel_size, stride, dout):
+    """Max pooling and the gradient reaching ``x`` for upstream ``dout``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C, H, W)
+    kernel_size : int
+    stride : int or None
+    dout : ndarray of shape (N, C, H', W')
+
+    Returns
+    -------
+    out : ndarray of shape (N, C, H', W')
+    dx : ndarray of shape (N, C, H, W)
+    """
+    out, cache = max_pool_forward(x, kernel_size, stride)
+    return out, max_pool_backward(dout, cache)
+
+
+def avg_pool_and_gradient(x, kernel_size, stride, dout):
+    """Average pooling and the gradient reaching ``x`` for upstream ``dout``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C, H, W)
+    kernel_size : int
+    stride : int or None
+    dout : ndarray of shape (N, C, H', W')
+
+    Returns
+    -------
+    out : ndarray of shape (N, C, H', W')
+    dx : ndarray of shape (N, C, H, W)
+    """
+    out, cache = avg_pool_forward(x, kernel_size, stride)
+    return out, avg_pool_backward(dout, cache)
+
+
 # ---------------------------------------------------------------- checks
 
 

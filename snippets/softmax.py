@@ -195,6 +195,88 @@ def log_softmax_backward(dout, cache):
     return dout - p * np.sum(dout, axis=-1, keepdims=True)
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch and SciPy tabs).
+
+    Several shapes (a batch of rows, a single row, one class, a 3-D batch normalised along its
+    last axis), logits near +-1000 where a naive softmax overflows, ties, and masked entries
+    set to ``-inf`` (probability exactly 0, log-probability ``-inf``).
+
+    Returns
+    -------
+    list of dict with logits x (..., C) and an upstream gradient dout of the same shape
+    """
+    rng = np.random.default_rng(11)
+    xs = [
+        rng.normal(size=(4, 3)),
+        rng.normal(scale=3.0, size=(2, 10)),
+        rng.normal(size=(1, 5)),
+        np.array([[0.7], [-2.0]]),  # one class: probability 1, log-probability 0
+        rng.normal(size=(2, 3, 4)),  # normalised along the last axis only
+        np.array([[1000.0, 1001.0, 1002.0], [-1000.0, 0.0, 3.0]]),
+        np.array([[2.0, 2.0, 2.0, 2.0], [5.0, 5.0, -1.0, 0.0]]),  # ties
+        np.array([[1.0, -np.inf, 0.5, -np.inf], [-np.inf, 3.0, -np.inf, -np.inf]]),  # masked
+    ]
+    return [{"x": x, "dout": rng.normal(size=x.shape)} for x in xs]
+
+
+def softmax_and_gradient(x, dout):
+    """Softmax over the last axis and the gradient reaching the logits for upstream ``dout``.
+
+    What autograd computes for ``p = torch.softmax(x, dim=-1); p.backward(dout)``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C)
+        Logits (any leading shape; normalised along the last axis).
+    dout : ndarray of shape (N, C)
+        Upstream gradient with respect to the probabilities.
+
+    Returns
+    -------
+    p : ndarray of shape (N, C)
+    dx : ndarray of shape (N, C)
+    """
+    p, cache = softmax_forward(x)
+    return p, softmax_backward(dout, cache)
+
+
+def log_softmax_and_gradient(x, dout):
+    """Log-softmax over the last axis and the gradient reaching the logits for upstream ``dout``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C)
+    dout : ndarray of shape (N, C)
+        Upstream gradient with respect to the log-probabilities.
+
+    Returns
+    -------
+    logp : ndarray of shape (N, C)
+    dx : ndarray of shape (N, C)
+    """
+    logp, cache = log_softmax_forward(x)
+    return logp, log_softmax_backward(dout, cache)
+
+
+def softmax_log_softmax_logsumexp(x, dout=None):
+    """The three values SciPy's ``scipy.special`` computes along the last axis.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C)
+    dout : ignored
+        Present because every case carries one (the gradients are compared in the PyTorch tab).
+
+    Returns
+    -------
+    p : ndarray of shape (N, C)
+    logp : ndarray of shape (N, C)
+    lse : ndarray of shape (N,)
+    """
+    return softmax(x, axis=-1), log_softmax(x, axis=-1), logsumexp(x, axis=-1)
+
+
 # ---------------------------------------------------------------- checks
 
 

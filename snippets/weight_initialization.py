@@ -166,6 +166,79 @@ def preactivation_mean_squares(x, weights, activation):
     return np.array(ms)
 
 
+def gain_cases():
+    """Inputs of the library equivalent of :func:`calculate_gain`: every supported nonlinearity.
+
+    Returns
+    -------
+    list of dict with nonlinearity (str) and param (float or None)
+    """
+    names = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "selu"]
+    return [{"nonlinearity": n, "param": None} for n in names] + [
+        {"nonlinearity": "leaky_relu", "param": 0.2},
+        {"nonlinearity": "leaky_relu", "param": 0.0},  # what the Kaiming functions use with a=0
+    ]
+
+
+def equivalence_cases():
+    """Inputs of the library equivalent of the four initialisers (see the term's PyTorch tab).
+
+    Square and rectangular weights (where fan_in and fan_out differ, so mixing them up shows), a
+    single input or output, both Kaiming modes and several nonlinearities and gains.
+
+    Returns
+    -------
+    list of dict with fan_in, fan_out, the Xavier gain, and the Kaiming a, mode and nonlinearity
+    """
+    specs = [  # fan_in, fan_out, gain, a, mode, nonlinearity
+        (64, 64, 1.0, 0.0, "fan_in", "relu"),
+        (3, 5, 1.0, 0.0, "fan_in", "leaky_relu"),
+        (40, 10, 5.0 / 3.0, 0.0, "fan_out", "relu"),
+        (1, 7, 1.0, 0.2, "fan_in", "leaky_relu"),
+        (30, 1, 5.0 / 3.0, 0.0, "fan_out", "tanh"),
+        (16, 48, 1.0, 0.0, "fan_in", "selu"),
+    ]
+    keys = ("fan_in", "fan_out", "gain", "a", "mode", "nonlinearity")
+    return [dict(zip(keys, spec)) for spec in specs]
+
+
+def scales(fan_in, fan_out, gain, a, mode, nonlinearity, seed=0):
+    """The factor each initialiser applies to its standard draws, element by element.
+
+    A normal initialiser returns ``std * z`` with ``z`` standard normal, a uniform one
+    ``bound * (2 u - 1)`` with ``u`` uniform on [0, 1); dividing by the draws recovers ``std`` or
+    ``bound`` whatever the random numbers were, so two libraries with different generators can be
+    compared exactly.
+
+    Parameters
+    ----------
+    fan_in, fan_out : int
+    gain : float
+        Gain of the Xavier initialisers.
+    a, mode, nonlinearity
+        As in :func:`kaiming_normal`.
+    seed : int
+
+    Returns
+    -------
+    xu_bound, xn_std, ku_bound, kn_std : ndarray of shape (fan_in, fan_out)
+        Constant arrays (to rounding).
+    """
+    shape = (fan_in, fan_out)
+
+    def rng():
+        return np.random.default_rng(seed)
+
+    signs = 2.0 * rng().random(shape) - 1.0  # the uniform draws mapped to [-1, 1)
+    z = rng().standard_normal(shape)
+    return (
+        xavier_uniform(shape, rng(), gain) / signs,
+        xavier_normal(shape, rng(), gain) / z,
+        kaiming_uniform(shape, rng(), a, mode, nonlinearity) / signs,
+        kaiming_normal(shape, rng(), a, mode, nonlinearity) / z,
+    )
+
+
 def check_empirical_variance_matches_formula():
     # 400 x 300 = 120000 draws: the sample variance has a relative standard error of
     # sqrt(2/n) = 0.41% (normal) or sqrt(0.8/n) = 0.26% (uniform); we allow 5 standard errors.
