@@ -248,6 +248,66 @@ def make_correlated_data(rng, n=200, stds=(2.0, 1.4, 1.0, 0.7, 0.5, 0.35)):
     return 3.0 + (rng.normal(size=(n, stds.size)) * stds) @ rotation.T
 
 
+def equivalence_cases():
+    """Inputs the PyTorch equivalent is checked on: data and parameters for one forward/backward.
+
+    Several widths and bottlenecks (k = 1 up to k = D - 1), a batch of one, data with a large
+    mean and large variance, and random (not trained) parameters including non-zero biases.
+
+    Returns
+    -------
+    list of dict with X (N, D), W_enc (D, k), b_enc (k,), W_dec (k, D) and b_dec (D,)
+    """
+    rng = np.random.default_rng(91)
+    cases = []
+    for n, d, k, scale in [(200, 6, 2, 1.0), (16, 5, 1, 1.0), (1, 4, 3, 1.0), (32, 8, 7, 1.0), (50, 3, 2, 40.0)]:
+        X = 3.0 + scale * rng.normal(size=(n, d))
+        params = init_autoencoder(d, k, rng, scale=0.5)
+        params["b_enc"], params["b_dec"] = rng.normal(size=k), rng.normal(size=d)
+        cases.append({"X": X, **params})
+    return cases
+
+
+def pca_cases():
+    """Inputs the scikit-learn equivalent is checked on: data and a bottleneck width.
+
+    Returns
+    -------
+    list of dict with X (N, D) and code_dim (int), ``code_dim`` below the rank of the centred X
+    """
+    rng = np.random.default_rng(92)
+    cases = [{"X": make_correlated_data(rng), "code_dim": k} for k in (1, 2, 5)]
+    cases.append({"X": make_correlated_data(rng, n=4), "code_dim": 2})
+    cases.append({"X": 100.0 * make_correlated_data(rng, n=50, stds=(3.0, 1.0, 0.1)), "code_dim": 2})
+    return cases
+
+
+def forward_and_gradients(X, W_enc, b_enc, W_dec, b_dec):
+    """Reconstruction, mean squared reconstruction error and its gradients (what autograd gives).
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    W_enc : ndarray of shape (D, k)
+    b_enc : ndarray of shape (k,)
+    W_dec : ndarray of shape (k, D)
+    b_dec : ndarray of shape (D,)
+
+    Returns
+    -------
+    reconstruction : ndarray of shape (N, D)
+    loss : float
+    dW_enc : ndarray of shape (D, k)
+    db_enc : ndarray of shape (k,)
+    dW_dec : ndarray of shape (k, D)
+    db_dec : ndarray of shape (D,)
+    """
+    params = {"W_enc": W_enc, "b_enc": b_enc, "W_dec": W_dec, "b_dec": b_dec}
+    _, reconstruction = autoencoder_forward(params, X)
+    loss, grads = reconstruction_loss_and_grad(params, X)
+    return (reconstruction, loss, *(grads[name] for name in PARAM_NAMES))
+
+
 # ----------------------------------------------------------------------------- checks
 
 

@@ -110,6 +110,64 @@ def make_data(seed=0, n=40, d=15, noise=1.0):
 ALPHAS = (0.01, 1.0, 10.0, 30.0, 100.0, 1000.0)
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's scikit-learn tabs).
+
+    Sizes that k divides and sizes it does not (the first ``n % k`` folds are one larger), k = 2,
+    leave-one-out (k = n), more features than a training fold has samples, and several penalties.
+
+    Returns
+    -------
+    list of dict with X (N, D), y (N,), alpha (float) and k (int)
+    """
+    cases = []
+    for seed, n, d, alpha, k in [(0, 40, 15, 10.0, 5), (1, 23, 4, 1.0, 5), (2, 12, 3, 0.5, 12), (3, 9, 2, 3.0, 2), (4, 30, 40, 30.0, 7)]:
+        X, y, _ = make_data(seed, n=n, d=d)
+        cases.append({"X": X, "y": y, "alpha": alpha, "k": k})
+    return cases
+
+
+def scores_and_folds(X, y, alpha, k):
+    """Per-fold validation MSE (no shuffling) and the fold each sample is validated in.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+    alpha : float
+    k : int
+
+    Returns
+    -------
+    mse : ndarray of shape (k,)
+        :func:`cross_val_mse_ridge`.
+    fold : ndarray of shape (N,)
+        ``fold[i] = j`` when sample i is in the validation set of split j (:func:`k_fold_indices`).
+    """
+    fold = np.empty(len(y), dtype=np.int64)
+    for j, (_, val) in enumerate(k_fold_indices(len(y), k)):
+        fold[val] = j
+    return cross_val_mse_ridge(X, y, alpha, k), fold
+
+
+def loo_mse(X, y, alpha, k=None):
+    """Leave-one-out MSE of ridge by the one-fit shortcut (:func:`loo_mse_ridge_shortcut`).
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+    alpha : float
+    k : ignored
+        The folds of :func:`equivalence_cases`; leave-one-out has N of them.
+
+    Returns
+    -------
+    float
+    """
+    return loo_mse_ridge_shortcut(X, y, alpha)
+
+
 # ---------------------------------------------------------------- checks
 
 

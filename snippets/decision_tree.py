@@ -137,13 +137,44 @@ def predict_tree(tree, X):
     -------
     y_pred : ndarray of shape (M,)
     """
-    out = np.empty(X.shape[0], dtype=np.int64)
-    for i, x in enumerate(X):
-        node = tree
-        while "feature" in node:
-            node = node["left"] if x[node["feature"]] <= node["threshold"] else node["right"]
-        out[i] = np.argmax(node["counts"])
-    return out
+    return np.array([np.argmax(leaf_of(tree, x)["counts"]) for x in X], dtype=np.int64).reshape(X.shape[0])
+
+
+def leaf_of(tree, x):
+    """The leaf a sample falls into: left while ``x[feature] <= threshold``.
+
+    Parameters
+    ----------
+    tree : dict
+        From :func:`fit_tree`.
+    x : ndarray of shape (D,)
+
+    Returns
+    -------
+    leaf : dict
+    """
+    node = tree
+    while "feature" in node:
+        node = node["left"] if x[node["feature"]] <= node["threshold"] else node["right"]
+    return node
+
+
+def predict_proba_tree(tree, X):
+    """Class fractions of the leaf each row falls into (``DecisionTreeClassifier.predict_proba``).
+
+    Parameters
+    ----------
+    tree : dict
+        From :func:`fit_tree`.
+    X : ndarray of shape (M, D)
+
+    Returns
+    -------
+    proba : ndarray of shape (M, K)
+        Rows sum to 1.
+    """
+    counts = np.array([leaf_of(tree, x)["counts"] for x in X], dtype=np.float64).reshape(X.shape[0], -1)
+    return counts / counts.sum(axis=1, keepdims=True)
 
 
 def internal_nodes(tree):
@@ -200,6 +231,102 @@ def tree_to_text(tree, names=None, indent=""):
         + f"{indent}{name} >  {tree['threshold']:.3f}\n"
         + tree_to_text(tree["right"], names, indent + "|   ")
     )
+
+
+def equivalence_cases():
+    """Inputs the library equivalent is checked on (see the term's scikit-learn tab).
+
+    Depth-limited trees (1, 2, 3) and a fully grown one, Gini and entropy, two and three classes,
+    a feature with repeated values (thresholds between distinct values only) and a constant
+    feature. Values are representable in float32, the precision scikit-learn splits in, and the
+    data are chosen so that no two splits of a node are equally good (a tie is broken by feature
+    order in the snippet and by a random feature order in scikit-learn).
+
+    Returns
+    -------
+    list of dict with X (N, D), y (N,), num_classes (int), max_depth (int or None),
+    criterion (str) and X_query (M, D)
+    """
+    rng = np.random.default_rng(71)
+
+    def f32(a):
+        return a.astype(np.float32).astype(np.float64)
+
+    X, y = _data(0)
+    query = f32(rng.uniform(-1, 1, size=(50, 2)))
+    cases = [{"X": f32(X), "y": y, "num_classes": 2, "max_depth": d, "criterion": "gini", "X_query": query} for d in (1, 2)]
+    cases.append({**cases[1], "criterion": "entropy"})
+    X = f32(rng.normal(size=(200, 4)))
+    X[:, 1] = rng.integers(0, 5, size=200)  # repeated values
+    X[:, 3] = 1.5  # constant: never split on
+    y = np.digitize(X[:, 0] + 0.4 * X[:, 1] + 0.5 * rng.normal(size=200), [0.3, 1.5])
+    query = f32(rng.normal(size=(40, 4)))
+    cases.append({"X": X, "y": y, "num_classes": 3, "max_depth": 3, "criterion": "gini", "X_query": query})
+    X = f32(rng.uniform(-1, 1, size=(12, 2)))
+    cases.append(
+        {
+            "X": X,
+            "y": (X[:, 0] > X[:, 1]).astype(np.int64),
+            "num_classes": 2,
+            "max_depth": None,
+            "criterion": "gini",
+            "X_query": query[:, :2],
+        }
+    )
+    return cases
+
+
+def tree_arrays(tree):
+    """The tree as scikit-learn's ``tree_`` arrays: nodes in depth-first order, left child first.
+
+    Parameters
+    ----------
+    tree : dict
+        From :func:`fit_tree`.
+
+    Returns
+    -------
+    feature : ndarray of shape (n_nodes,)
+        Split feature, -2 at a leaf.
+    threshold : ndarray of shape (n_nodes,)
+        Split threshold, -2.0 at a leaf.
+    impurity : ndarray of shape (n_nodes,)
+    n_node_samples : ndarray of shape (n_nodes,)
+    """
+    rows = []
+
+    def visit(node):
+        leaf = "feature" not in node
+        rows.append((-2 if leaf else node["feature"], -2.0 if leaf else node["threshold"], node["impurity"], node["counts"].sum()))
+        if not leaf:
+            visit(node["left"])
+            visit(node["right"])
+
+    visit(tree)
+    feature, threshold, imp, n = zip(*rows)
+    return np.array(feature), np.array(threshold), np.array(imp), np.array(n)
+
+
+def fit_and_predict(X, y, num_classes, max_depth, criterion, X_query):
+    """The fitted tree's arrays (:func:`tree_arrays`) and its predictions on ``X_query``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+    num_classes : int
+    max_depth : int or None
+    criterion : {"gini", "entropy"}
+    X_query : ndarray of shape (M, D)
+
+    Returns
+    -------
+    feature, threshold, impurity, n_node_samples : ndarray of shape (n_nodes,)
+    proba : ndarray of shape (M, num_classes)
+    pred : ndarray of shape (M,)
+    """
+    tree = fit_tree(X, y, num_classes, max_depth=max_depth, criterion=criterion)
+    return (*tree_arrays(tree), predict_proba_tree(tree, X_query), predict_tree(tree, X_query))
 
 
 # ----------------------------------------------------------------------------- checks

@@ -167,6 +167,63 @@ def kmeans(X, k, seed=0, max_iter=100):
     return lloyd(X, kmeans_plus_plus(X, k, seed), max_iter)
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's scikit-learn and SciPy tabs).
+
+    Lloyd's algorithm is deterministic once the initial centroids are fixed, so every case
+    carries them (``init``, shape (K, D)): k-means++ seeds on blobs, a poor start that needs
+    several iterations, more dimensions, k = 1, a batch of two with k = 2 (inertia 0) and
+    far-off data. No cluster empties on the way (see :func:`empty_cluster_cases`).
+
+    Returns
+    -------
+    list of dict with X (N, D) and init (K, D)
+    """
+    rng = np.random.default_rng(51)
+    X, _ = _blobs(0, spread=0.9)
+    cases = [{"X": X, "init": kmeans_plus_plus(X, 3, seed=0)}, {"X": X, "init": X[:3].copy()}]
+    X = rng.normal(size=(60, 4)) + np.repeat(rng.normal(scale=3.0, size=(4, 4)), 15, axis=0)
+    cases.append({"X": X, "init": kmeans_plus_plus(X, 4, seed=1)})
+    cases.append({"X": X, "init": X[:1].copy()})
+    X = rng.normal(size=(2, 3))
+    cases.append({"X": X, "init": X[::-1].copy()})
+    X = rng.normal(size=(40, 2)) * [1.0, 0.1] + [1e3, -5e2]
+    cases.append({"X": X, "init": kmeans_plus_plus(X, 5, seed=2)})
+    return cases
+
+
+def empty_cluster_cases():
+    """:func:`equivalence_cases` plus a start whose third centroid is far from every point.
+
+    That centroid gets no points in the first assignment; the snippet (like SciPy's
+    ``kmeans2``) keeps it where it is, scikit-learn moves it to a far-away data point.
+
+    Returns
+    -------
+    list of dict with X (N, D) and init (K, D)
+    """
+    X, _ = _blobs(0, spread=0.9)
+    return [*equivalence_cases(), {"X": X, "init": np.array([[0.0, 0.0], [4.0, 0.0], [50.0, 50.0]])}]
+
+
+def lloyd_result(X, init):
+    """Final centroids, labels and inertia of :func:`lloyd` from ``init``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    init : ndarray of shape (K, D)
+
+    Returns
+    -------
+    centroids : ndarray of shape (K, D)
+    labels : ndarray of shape (N,)
+    inertia : float
+    """
+    centroids, labels, history = lloyd(X, init)
+    return centroids, labels, history[-1]
+
+
 # ----------------------------------------------------------------------------- checks
 
 

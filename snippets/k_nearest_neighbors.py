@@ -106,6 +106,73 @@ def knn_predict(X_train, y_train, X_query, k, num_classes):
     return np.argmax(knn_predict_proba(X_train, y_train, X_query, k, num_classes), axis=1)
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's scikit-learn and SciPy tabs).
+
+    Several sizes, dimensions and k (1, even and odd, k = N); queries that are training points
+    (distance 0 to themselves); vote ties between classes (k = 4 with two classes, and k = N on a
+    balanced set). No two training points are at the same distance from a query, so the
+    neighbours' order is unique.
+
+    Returns
+    -------
+    list of dict with X_train (N, D), y_train (N,), X_query (M, D), k (int), num_classes (int)
+    """
+    rng = np.random.default_rng(61)
+    X, y = _blobs(0)
+    perm = rng.permutation(y.size)
+    cases = [{"X_train": X[perm[:30]], "y_train": y[perm[:30]], "X_query": X[perm[30:]], "k": 5, "num_classes": 3}]
+    cases.append({**cases[0], "k": 1})
+    cases.append({**cases[0], "X_query": X[perm[:30]], "k": 1})  # each point is its own neighbour
+    X = rng.normal(size=(40, 6))
+    y = (X[:, 0] + 0.5 * rng.normal(size=40) > 0).astype(np.int64)
+    cases.append({"X_train": X, "y_train": y, "X_query": rng.normal(size=(25, 6)), "k": 4, "num_classes": 2})
+    X = rng.normal(size=(6, 2))
+    cases.append({"X_train": X, "y_train": np.array([0, 1, 2, 0, 1, 2]), "X_query": rng.normal(size=(3, 2)), "k": 6, "num_classes": 3})
+    return cases
+
+
+def knn_everything(X_train, y_train, X_query, k, num_classes):
+    """Neighbours (with Euclidean, not squared, distances), vote fractions and predictions.
+
+    Parameters
+    ----------
+    X_train : ndarray of shape (N, D)
+    y_train : ndarray of shape (N,)
+    X_query : ndarray of shape (M, D)
+    k, num_classes : int
+
+    Returns
+    -------
+    dist : ndarray of shape (M, k)
+        Euclidean distances to the neighbours, nearest first.
+    idx : ndarray of shape (M, k)
+    proba : ndarray of shape (M, num_classes)
+    pred : ndarray of shape (M,)
+    """
+    idx, d2 = kneighbors(X_train, X_query, k)
+    proba = knn_predict_proba(X_train, y_train, X_query, k, num_classes)
+    return np.sqrt(d2), idx, proba, knn_predict(X_train, y_train, X_query, k, num_classes)
+
+
+def nearest(X_train, X_query, k, y_train=None, num_classes=None):
+    """Euclidean distances and indices of the ``k`` nearest training points (labels unused).
+
+    Parameters
+    ----------
+    X_train : ndarray of shape (N, D)
+    X_query : ndarray of shape (M, D)
+    k : int
+    y_train, num_classes : ignored
+
+    Returns
+    -------
+    dist, idx : ndarray of shape (M, k)
+    """
+    idx, d2 = kneighbors(X_train, X_query, k)
+    return np.sqrt(d2), idx
+
+
 # ----------------------------------------------------------------------------- checks
 
 

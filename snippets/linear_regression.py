@@ -171,6 +171,70 @@ def fit_gradient_descent(X, y, lr=None, num_iters=500):
     return w, b, losses
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's scikit-learn and PyTorch tabs).
+
+    Several shapes; one sample per feature plus one (N = D + 1); more features than samples
+    (N < D: infinitely many exact fits, the minimum-norm one is returned); a duplicated column and
+    a constant column (deficient rank, where the convention for the intercept decides ``coef_``);
+    a batch of two. ``w`` and ``b`` are a trial point at which the loss and its gradient are taken.
+
+    Returns
+    -------
+    list of dict with X (N, D), y (N,), w (D,) and b (float)
+    """
+    rng = np.random.default_rng(11)
+    cases = []
+    for n, d in [(50, 3), (12, 1), (6, 5), (5, 8), (2, 1)]:
+        X = rng.normal(rng.normal(size=d) * 3, rng.uniform(0.5, 2.0, size=d), size=(n, d))
+        cases.append({"X": X, "y": X @ rng.normal(size=d) + rng.normal() + 0.3 * rng.normal(size=n)})
+    X = rng.normal(size=(30, 2))
+    cases.append({"X": np.hstack([X, X[:, :1]]), "y": X @ [2.0, -1.0] + 1.0 + 0.1 * rng.normal(size=30)})
+    cases.append({"X": np.hstack([X, np.full((30, 1), 5.0)]), "y": X @ [2.0, -1.0] + 1.0 + 0.1 * rng.normal(size=30)})
+    for case in cases:
+        case["w"], case["b"] = rng.normal(size=case["X"].shape[1]), float(rng.normal())
+    return cases
+
+
+def fit(X, y, w=None, b=None):
+    """The fitted ``(coef_, intercept_)`` of :func:`fit_lstsq`; the trial point ``w, b`` is unused.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+    w, b : ignored
+        The trial point of :func:`equivalence_cases`, used only by :func:`loss_and_gradients`.
+
+    Returns
+    -------
+    w : ndarray of shape (D,)
+    b : float
+    """
+    return fit_lstsq(X, y)
+
+
+def loss_and_gradients(X, y, w, b):
+    """The MSE at ``(w, b)`` and its gradients, what autograd gives for ``mse_loss(...).backward()``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+    w : ndarray of shape (D,)
+    b : float
+
+    Returns
+    -------
+    loss : float
+    dw : ndarray of shape (D,)
+    db : float
+    """
+    loss, cache = mse_forward(X, y, w, b)
+    dw, db = mse_backward(1.0, cache)
+    return loss, dw, db
+
+
 # ----------------------------------------------------------------------------- checks
 
 

@@ -147,6 +147,76 @@ def fit_newton(X, y, l2, num_iters=25):
     return theta[:-1], float(theta[-1])
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's scikit-learn and PyTorch tabs).
+
+    Several shapes and penalties; separable data (a finite minimum only because ``l2 > 0``);
+    no penalty on data that are not separable (``l2 = 0``, scikit-learn's ``C = inf``); a batch
+    of two; features on a large scale. ``w`` and ``b`` are a trial point for the loss and its
+    gradient, one of them with logits near +-1000 where a naive ``log(sigmoid(z))`` fails.
+
+    Returns
+    -------
+    list of dict with X (N, D), y (N,) in {0, 1}, l2 (float), w (D,) and b (float)
+    """
+    rng = np.random.default_rng(21)
+    cases = []
+    for seed, l2, separable in [(0, 0.01, False), (6, 0.05, True), (1, 0.0, False)]:
+        X, y = _data(seed, separable=separable)
+        cases.append({"X": X, "y": y, "l2": l2})
+    for n, d, l2, scale in [(30, 5, 0.1, 1.0), (2, 1, 0.5, 1.0), (40, 3, 0.02, 50.0)]:
+        X = scale * rng.normal(size=(n, d))
+        y = (rng.random(n) < sigmoid(X @ rng.normal(size=d) / scale)).astype(np.float64)
+        y[:2] = [0.0, 1.0]  # both classes present
+        cases.append({"X": X, "y": y, "l2": l2})
+    for case in cases:
+        case["w"], case["b"] = rng.normal(size=case["X"].shape[1]), float(rng.normal())
+    cases[-1]["w"] = cases[-1]["w"] * 20.0  # logits in the hundreds to about a thousand
+    return cases
+
+
+def fit(X, y, l2, w=None, b=None):
+    """The penalised maximum-likelihood ``(w, b)`` of :func:`fit_newton`; ``w, b`` are unused.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+    l2 : float
+        Penalty ``l2 / 2 ||w||^2`` on the mean loss: scikit-learn's ``C = 1 / (l2 N)``.
+    w, b : ignored
+        The trial point of :func:`equivalence_cases`, used only by :func:`loss_and_gradients`.
+
+    Returns
+    -------
+    w : ndarray of shape (D,)
+    b : float
+    """
+    return fit_newton(X, y, l2)
+
+
+def loss_and_gradients(X, y, l2, w, b):
+    """Penalised mean log loss at ``(w, b)`` and its gradients (what autograd gives).
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+    l2 : float
+    w : ndarray of shape (D,)
+    b : float
+
+    Returns
+    -------
+    loss : float
+    dw : ndarray of shape (D,)
+    db : float
+    """
+    loss, cache = log_loss_forward(X, y, w, b, l2)
+    dw, db = log_loss_backward(1.0, cache)
+    return loss, dw, db
+
+
 # ----------------------------------------------------------------------------- checks
 
 

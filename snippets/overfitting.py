@@ -127,6 +127,29 @@ def _example(seed=0, n_train=12, n_val=500):
     return degrees, *train_validation_curve(x_tr, y_tr, x_va, y_va, degrees)
 
 
+def equivalence_cases():
+    """Inputs the library equivalent is checked on (see the term's scikit-learn tab).
+
+    The demo's data (12 training points, degrees 0 to 11, the last one interpolating), a tiny
+    training set, a noisier and a larger one, and degrees given out of order.
+
+    Returns
+    -------
+    list of dict with x_train (N,), y_train (N,), x_val (M,), y_val (M,) and degrees (K,)
+    """
+    cases = []
+    for seed, n_train, n_val, noise, degrees in [
+        (0, 12, 500, 0.3, np.arange(12)),
+        (1, 4, 50, 0.3, np.arange(4)),
+        (2, 30, 200, 1.0, np.array([9, 0, 3, 1, 15])),
+    ]:
+        rng = np.random.default_rng(seed)
+        x_tr, y_tr = make_data(n_train, rng, noise)
+        x_va, y_va = make_data(n_val, rng, noise)
+        cases.append({"x_train": x_tr, "y_train": y_tr, "x_val": x_va, "y_val": y_va, "degrees": degrees})
+    return cases
+
+
 # ---------------------------------------------------------------- checks
 
 

@@ -153,6 +153,49 @@ XOR_X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 XOR_Y = np.array([-1, 1, 1, -1])
 
 
+def equivalence_cases():
+    """Inputs the library equivalent is checked on (see the term's scikit-learn tab).
+
+    Separable data of several sizes (training stops at the first error-free pass: later passes
+    would change nothing), a learning rate other than 1, three dimensions, and XOR, which never
+    converges and runs exactly ``max_epochs`` passes.
+
+    Returns
+    -------
+    list of dict with X (N, D), y (N,) in {-1, +1}, max_epochs (int) and lr (float)
+    """
+    rng = np.random.default_rng(81)
+    cases = []
+    for seed, n in [(0, 60), (1, 20), (4, 200)]:
+        X, y, _ = make_separable(seed, n=n)
+        cases.append({"X": X, "y": y, "max_epochs": 1000, "lr": 1.0})
+    cases.append({**cases[1], "lr": 0.1})
+    X = rng.normal(size=(50, 3))
+    cases.append({"X": X, "y": np.where(X @ [1.0, -2.0, 0.5] + 0.3 > 0, 1, -1), "max_epochs": 1000, "lr": 1.0})
+    cases.append({"X": XOR_X, "y": XOR_Y, "max_epochs": 7, "lr": 1.0})
+    return cases
+
+
+def train(X, y, max_epochs, lr):
+    """Weights and bias of :func:`perceptron_train`, and its predictions on the training data.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+    max_epochs : int
+    lr : float
+
+    Returns
+    -------
+    w : ndarray of shape (D,)
+    b : float
+    pred : ndarray of shape (N,)
+    """
+    w, b, _, _ = perceptron_train(X, y, max_epochs, lr)
+    return w, b, perceptron_predict(X, w, b)
+
+
 # ---------------------------------------------------------------- checks
 
 

@@ -106,6 +106,52 @@ def pca_inverse_transform(Z, mean, components):
     return Z @ components + mean
 
 
+def equivalence_cases():
+    """Inputs the library equivalent is checked on (see the term's scikit-learn tab).
+
+    Tall data (many more samples than features), wide data (N < D), a batch of two, a constant
+    feature (zero variance), features on very different scales and far from the origin. Every
+    case keeps fewer components than the rank of the centred data and has distinct variances, so
+    each kept direction is unique up to the sign the convention fixes.
+
+    Returns
+    -------
+    list of dict with X (N, D) and n_components (int)
+    """
+    rng = np.random.default_rng(41)
+    cases = [{"X": _data(0), "n_components": 2}, {"X": _data(3, n=30), "n_components": 3}]
+    cases.append({"X": rng.normal(size=(6, 10)) * np.linspace(3.0, 0.5, 10), "n_components": 4})
+    cases.append({"X": rng.normal(size=(2, 3)), "n_components": 1})
+    X = rng.normal(size=(50, 4)) * [2.0, 1.0, 0.5, 0.1]
+    X[:, 2] = 7.0
+    cases.append({"X": X, "n_components": 3})
+    cases.append({"X": rng.normal(size=(80, 3)) * [1e3, 1.0, 1e-3] + [1e4, -50.0, 3.0], "n_components": 3})
+    return cases
+
+
+def pca_fit_transform(X, n_components):
+    """Everything a fitted PCA reports, plus the scores and the reconstruction of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    n_components : int
+
+    Returns
+    -------
+    mean : ndarray of shape (D,)
+    components : ndarray of shape (k, D)
+    explained_variance, explained_variance_ratio : ndarray of shape (k,)
+    Z : ndarray of shape (N, k)
+        Scores, :func:`pca_transform`.
+    X_hat : ndarray of shape (N, D)
+        Rank-k reconstruction, :func:`pca_inverse_transform`.
+    """
+    mean, components, var, ratio = pca_fit(X, n_components)
+    Z = pca_transform(X, mean, components)
+    return mean, components, var, ratio, Z, pca_inverse_transform(Z, mean, components)
+
+
 # ----------------------------------------------------------------------------- checks
 
 

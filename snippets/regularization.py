@@ -284,6 +284,74 @@ def make_sparse_regression(seed=0, n=60, d=8, noise=0.5):
     return X, X @ w_true + noise * rng.normal(size=n), w_true
 
 
+# ---------------------------------------------------------------- inputs for the library equivalents
+
+
+def equivalence_cases():
+    """Inputs the ridge and lasso equivalents are checked on (see the term's scikit-learn tabs).
+
+    Several shapes and penalties: sparse true weights, more features than samples (ridge only
+    has a unique solution there thanks to ``alpha``), a batch of two, and an ``alpha`` above
+    ``max|X^T y| / N`` at which every lasso weight is exactly zero.
+
+    Returns
+    -------
+    list of dict with X (N, D), y (N,) and alpha (float)
+    """
+    rng = np.random.default_rng(31)
+    X, y, _ = make_sparse_regression(0)
+    cases = [{"X": X, "y": y, "alpha": 0.3}, {"X": X, "y": y, "alpha": 30.0}]
+    for n, d, alpha in [(20, 5, 0.05), (6, 12, 0.5), (2, 1, 0.1)]:
+        X = rng.normal(size=(n, d))
+        cases.append({"X": X, "y": X @ rng.normal(size=d) + 0.3 * rng.normal(size=n), "alpha": alpha})
+    X, y, _ = make_sparse_regression(1, n=30)
+    cases.append({"X": X, "y": y, "alpha": 1.1 * np.max(np.abs(X.T @ y)) / 30})
+    return cases
+
+
+def optimizer_cases():
+    """Inputs the weight-decay equivalents (PyTorch optimisers) are checked on.
+
+    A sequence of loss gradients applied to weights from several starting points, learning rates
+    and decays, one of them with gradients of very different sizes per weight.
+
+    Returns
+    -------
+    list of dict with w (D,), grads (T, D), lr (float) and weight_decay (float)
+    """
+    rng = np.random.default_rng(32)
+    cases = []
+    for d, t, lr, wd in [(4, 5, 0.1, 0.01), (3, 20, 1e-3, 0.1), (1, 1, 0.5, 0.3)]:
+        cases.append({"w": rng.normal(size=d), "grads": rng.normal(size=(t, d)), "lr": lr, "weight_decay": wd})
+    grads = rng.normal(size=(10, 2)) * np.array([100.0, 1e-3])
+    cases.append({"w": np.ones(2), "grads": grads, "lr": 1e-2, "weight_decay": 0.1})
+    return cases
+
+
+def optimizer_steps(w, grads, lr, weight_decay):
+    """Weights after applying ``grads`` one by one with SGD, Adam + L2 and AdamW (default betas, eps).
+
+    Parameters
+    ----------
+    w : ndarray of shape (D,)
+    grads : ndarray of shape (T, D)
+        The loss gradient at each step (taken as given, not recomputed at the new weights).
+    lr, weight_decay : float
+
+    Returns
+    -------
+    w_sgd, w_adam, w_adamw : ndarray of shape (D,)
+    """
+    w_sgd = w.copy()
+    adam = [w.copy(), np.zeros_like(w), np.zeros_like(w)]
+    adamw = [w.copy(), np.zeros_like(w), np.zeros_like(w)]
+    for t, g in enumerate(grads, start=1):
+        w_sgd = sgd_step(w_sgd, g, lr, weight_decay)
+        adam = adam_step(*adam[:1], g, *adam[1:], t, lr, weight_decay=weight_decay)
+        adamw = adam_step(*adamw[:1], g, *adamw[1:], t, lr, weight_decay=weight_decay, decoupled=True)
+    return w_sgd, adam[0], adamw[0]
+
+
 # ---------------------------------------------------------------- checks
 
 
