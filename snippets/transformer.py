@@ -348,6 +348,43 @@ def forward_and_gradients(x, params, num_heads, mask, norm_first, dout):
     return (out, dx, *(grads[name] for name in GRADIENT_ORDER))
 
 
+def attention_cases():
+    """Inputs the multi-head attention equivalent is checked on: those of :func:`equivalence_cases`.
+
+    Returns
+    -------
+    list of dict
+        Each with x (N, T, D), params, num_heads, mask (or None) and dout (N, T, D).
+    """
+    return [{k: v for k, v in case.items() if k != "norm_first"} for case in equivalence_cases()]
+
+
+def attention_forward_and_gradients(x, params, num_heads, mask, dout):
+    """Self-attention output and the gradients reaching x and the attention parameters.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, T, D)
+    params : dict
+        As for :func:`multi_head_attention_forward` (other entries are ignored).
+    num_heads : int
+    mask : ndarray of bool, of shape (T, T), or None
+    dout : ndarray of shape (N, T, D)
+
+    Returns
+    -------
+    out, dx : ndarray of shape (N, T, D)
+    dW_q, dW_k, dW_v : ndarray of shape (D, D)
+    db_qkv : ndarray of shape (3D,)
+        The gradients of ``b_q, b_k, b_v`` concatenated, as PyTorch stores the biases.
+    dW_o : ndarray of shape (D, D)
+    db_o : ndarray of shape (D,)
+    """
+    out, cache = multi_head_attention_forward(x, params, num_heads, mask)
+    dx, g = multi_head_attention_backward(dout, cache)
+    return out, dx, g["W_q"], g["W_k"], g["W_v"], np.concatenate([g["b_q"], g["b_k"], g["b_v"]]), g["W_o"], g["b_o"]
+
+
 # ---------------------------------------------------------------------------- checks
 
 
