@@ -91,6 +91,57 @@ def minimise(grad_fn, x0, steps, **adam_kwargs):
     return np.array(path)
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    Runs of Adam on quadratics ``f(x) = 0.5 * sum(h * x**2)``: the demo's badly scaled problem,
+    non-default betas and eps, a coordinate with zero gradient and one whose gradient is far below
+    ``eps``, L2 weight decay, and a single step with a gradient of 1e9.
+
+    Returns
+    -------
+    list of dict
+        Each with x0 (D,), curvatures h (D,), steps (int) and Adam's lr, betas, eps, weight_decay.
+    """
+    rng = np.random.default_rng(14)
+    defaults = {"lr": 1e-3, "betas": (0.9, 0.999), "eps": 1e-8, "weight_decay": 0.0}
+    return [
+        {**defaults, "x0": np.array([1.0, 1.0]), "h": np.array([1000.0, 0.001]), "steps": 200, "lr": 0.01},
+        {
+            **defaults,
+            "x0": rng.normal(size=5),
+            "h": rng.uniform(0.1, 10.0, size=5),
+            "steps": 50,
+            "lr": 0.05,
+            "betas": (0.8, 0.99),
+            "eps": 1e-6,
+        },
+        {**defaults, "x0": np.array([1.0, 1.0, 1.0]), "h": np.array([0.0, 1e-12, 1.0]), "steps": 30},
+        {**defaults, "x0": rng.normal(size=4), "h": rng.uniform(0.1, 2.0, size=4), "steps": 40, "lr": 0.02, "weight_decay": 0.1},
+        {**defaults, "x0": np.array([1e3]), "h": np.array([1e6]), "steps": 1},
+    ]
+
+
+def adam_on_quadratic(x0, h, steps, lr, betas, eps, weight_decay):
+    """Adam's iterates on ``f(x) = 0.5 * sum(h * x**2)``, whose gradient is ``h * x``.
+
+    Parameters
+    ----------
+    x0 : ndarray of shape (D,)
+    h : ndarray of shape (D,)
+        Curvature of each coordinate (0 gives a zero gradient).
+    steps : int
+    lr, betas, eps, weight_decay
+        As for :func:`adam_step`.
+
+    Returns
+    -------
+    path : ndarray of shape (steps + 1, D)
+        ``x0`` and the parameters after each update.
+    """
+    return minimise(lambda x: h * x, x0, steps, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
+
+
 def check_first_step_has_magnitude_lr():
     # m_hat_1 = g and v_hat_1 = g^2, so the first step is lr * g / (|g| + eps):
     # lr in every coordinate, whatever the gradient's scale (up to eps).

@@ -73,6 +73,94 @@ def clip_grad_value(grads, clip_value):
     return [np.clip(g, -clip_value, clip_value) for g in grads]
 
 
+def norm_clipping_cases():
+    """Inputs the ``clip_grad_norm_`` equivalent is checked on (see the term's PyTorch tab).
+
+    A weight gradient and a bias gradient, as for one linear layer: global norms above and below
+    ``max_norm``, just above it (where the ``1e-6`` in the denominator shows), p = 1, 3 and inf,
+    gradients of 1e100 (whose squares are still finite in float64), and all-zero gradients.
+
+    Returns
+    -------
+    list of dict
+        Each with dW (D, H), db (H,), max_norm (float) and norm_type (float).
+    """
+    rng = np.random.default_rng(19)
+    cases = []
+    for (d, h), scale, max_norm, norm_type in [
+        ((3, 4), 10.0, 1.0, 2.0),
+        ((3, 4), 0.01, 1.0, 2.0),
+        ((5, 2), 1.0, 2.0, 1.0),
+        ((2, 6), 3.0, 0.5, np.inf),
+        ((4, 4), 1.0, 1.0, 3.0),
+        ((2, 3), 1e100, 5.0, 2.0),
+        ((2, 2), 0.0, 1.0, 2.0),
+    ]:
+        cases.append(
+            {"dW": scale * rng.normal(size=(d, h)), "db": scale * rng.normal(size=h), "max_norm": max_norm, "norm_type": norm_type}
+        )
+    dW, db = rng.normal(size=(3, 3)), rng.normal(size=3)
+    norm = global_norm([dW, db])
+    cases.append({"dW": dW / norm * 1.0000005, "db": db / norm * 1.0000005, "max_norm": 1.0, "norm_type": 2.0})
+    return cases
+
+
+def norm_clipped(dW, db, max_norm, norm_type):
+    """:func:`clip_grad_norm` on the two gradients of a linear layer.
+
+    Parameters
+    ----------
+    dW : ndarray of shape (D, H)
+    db : ndarray of shape (H,)
+    max_norm, norm_type : float
+
+    Returns
+    -------
+    dW : ndarray of shape (D, H)
+    db : ndarray of shape (H,)
+    total_norm : float
+        The global norm before clipping.
+    """
+    (dW, db), total_norm = clip_grad_norm([dW, db], max_norm, norm_type)
+    return dW, db, total_norm
+
+
+def value_clipping_cases():
+    """Inputs the ``clip_grad_value_`` equivalent is checked on: entries inside, outside and at
+    the bound.
+
+    Returns
+    -------
+    list of dict
+        Each with dW (D, H), db (H,) and clip_value (float).
+    """
+    rng = np.random.default_rng(20)
+    cases = [
+        {"dW": rng.normal(scale=s, size=(3, 4)), "db": rng.normal(scale=s, size=4), "clip_value": c}
+        for s, c in [(1.0, 0.5), (10.0, 1.0), (0.1, 1.0)]
+    ]
+    cases.append({"dW": np.array([[1.0, -1.0], [2.0, -0.5]]), "db": np.array([-1.0, 1e300]), "clip_value": 1.0})
+    return cases
+
+
+def value_clipped(dW, db, clip_value):
+    """:func:`clip_grad_value` on the two gradients of a linear layer.
+
+    Parameters
+    ----------
+    dW : ndarray of shape (D, H)
+    db : ndarray of shape (H,)
+    clip_value : float
+
+    Returns
+    -------
+    dW : ndarray of shape (D, H)
+    db : ndarray of shape (H,)
+    """
+    dW, db = clip_grad_value([dW, db], clip_value)
+    return dW, db
+
+
 def _flat(grads):
     return np.concatenate([g.ravel() for g in grads])
 

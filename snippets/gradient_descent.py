@@ -103,6 +103,51 @@ def _ill_conditioned_problem():
     return A, b, x0, Q
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    The demo's ill-conditioned quadratic with a converging and a diverging rate (above
+    2 / lambda_max), a random 5-dimensional one, a singular A (a flat direction), one dimension,
+    and zero steps.
+
+    Returns
+    -------
+    list of dict
+        Each with A (D, D) symmetric, b (D,), x0 (D,), lr (float) and steps (int).
+    """
+    rng = np.random.default_rng(18)
+    A, b, x0, _ = _ill_conditioned_problem()
+    M = rng.normal(size=(5, 5))
+    Q = np.linalg.qr(rng.normal(size=(3, 3)))[0]
+    return [
+        {"A": A, "b": b, "x0": x0, "lr": 0.17, "steps": 12},
+        {"A": A, "b": b, "x0": x0, "lr": 0.205, "steps": 40},
+        {"A": M @ M.T / 5 + 0.1 * np.eye(5), "b": rng.normal(size=5), "x0": rng.normal(size=5), "lr": 0.1, "steps": 60},
+        {"A": Q @ np.diag([0.0, 1.0, 4.0]) @ Q.T, "b": np.zeros(3), "x0": rng.normal(size=3), "lr": 0.3, "steps": 25},
+        {"A": np.array([[3.0]]), "b": np.array([1.5]), "x0": np.array([-2.0]), "lr": 0.5, "steps": 5},
+        {"A": A, "b": b, "x0": x0, "lr": 0.1, "steps": 0},
+    ]
+
+
+def gd_on_quadratic(A, b, x0, lr, steps):
+    """:func:`gradient_descent` on :func:`quadratic`: the trajectory from ``x0``.
+
+    Parameters
+    ----------
+    A : ndarray of shape (D, D)
+        Symmetric.
+    b : ndarray of shape (D,)
+    x0 : ndarray of shape (D,)
+    lr : float
+    steps : int
+
+    Returns
+    -------
+    trajectory : ndarray of shape (steps + 1, D)
+    """
+    return gradient_descent(lambda x: quadratic_grad(x, A, b), x0, lr, steps)
+
+
 # ----------------------------------------------------------------------------- checks
 
 

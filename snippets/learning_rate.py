@@ -152,6 +152,58 @@ def warmup_cosine_lr(t, base_lr, warmup, total, eta_min=0.0):
     return cosine_annealing_lr(t - warmup, base_lr, total - warmup, eta_min)
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    Typical settings (0.1 for 100 epochs, drops at 30), a short run with a floor ``eta_min``, an
+    Adam-sized rate, and the shortest run a warm-up then cosine schedule allows (warm-up of one
+    step).
+
+    Returns
+    -------
+    list of dict
+        Each with base_lr, steps (the schedule is read at t = 0 .. steps; the cosine reaches
+        eta_min at t = steps), step_size and step_gamma (StepLR), exp_gamma (ExponentialLR), eta_min
+        and warmup.
+    """
+    keys = ("base_lr", "steps", "step_size", "step_gamma", "exp_gamma", "eta_min", "warmup")
+    rows = [
+        (0.1, 100, 30, 0.1, 0.95, 0.0, 10),
+        (1.0, 20, 7, 0.5, 0.8, 0.01, 3),
+        (3e-4, 50, 10, 0.3, 0.99, 1e-5, 5),
+        (0.5, 2, 1, 0.1, 0.5, 0.0, 1),
+    ]
+    return [dict(zip(keys, row)) for row in rows]
+
+
+def schedule_values(base_lr, steps, step_size, step_gamma, exp_gamma, eta_min, warmup):
+    """The learning rate of each schedule at t = 0, 1, ..., steps.
+
+    Parameters
+    ----------
+    base_lr : float
+    steps : int
+    step_size : int
+    step_gamma, exp_gamma, eta_min : float
+    warmup : int
+        Warm-up steps of :func:`warmup_cosine_lr` (which reaches ``eta_min`` at ``steps``).
+
+    Returns
+    -------
+    step, exponential, cosine, linear, warmup_cosine : ndarray of shape (steps + 1,)
+        :func:`step_lr`, :func:`exponential_lr`, :func:`cosine_annealing_lr` with ``T_max = steps``,
+        :func:`linear_lr` with its (PyTorch's) defaults, and :func:`warmup_cosine_lr`.
+    """
+    t = range(steps + 1)
+    return (
+        np.array([step_lr(i, base_lr, step_size, step_gamma) for i in t]),
+        np.array([exponential_lr(i, base_lr, exp_gamma) for i in t]),
+        np.array([cosine_annealing_lr(i, base_lr, steps, eta_min) for i in t]),
+        np.array([linear_lr(i, base_lr) for i in t]),
+        np.array([warmup_cosine_lr(i, base_lr, warmup, steps, eta_min) for i in t]),
+    )
+
+
 # f(x) = 0.5 x^T A x with eigenvalues 1 and 10: stable iff lr < 0.2.
 A = np.diag([1.0, 10.0])
 X0 = np.array([1.0, 1.0])

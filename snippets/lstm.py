@@ -177,6 +177,70 @@ def init_lstm_params(D, H, rng, forget_bias=1.0):
     return W_x, W_h, b
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    Several batch sizes, lengths and widths; a batch of one, a single step, a hidden size of one,
+    a forget-gate bias of 3 (a nearly open forget gate) and inputs large enough to saturate the
+    gates.
+
+    Returns
+    -------
+    list of dict
+        Each with x (N, T, D), h0 (N, H), c0 (N, H), W_x (D, 4H), W_h (H, 4H), b (4H,) and the
+        upstream gradients dh (N, T, H) for every hidden state and dc_n (N, H) for the final cell
+        state.
+    """
+    rng = np.random.default_rng(12)
+    cases = []
+    shapes = [(2, 4, 3, 5, 1.0, 0.0), (5, 7, 2, 3, 1.0, 1.0), (1, 1, 4, 2, 1.0, 0.0), (3, 6, 1, 1, 1.0, 3.0), (2, 5, 3, 4, 8.0, 0.0)]
+    for n, t, d, h, scale, forget_bias in shapes:
+        W_x, W_h, b = init_lstm_params(d, h, rng, forget_bias=forget_bias)
+        cases.append(
+            {
+                "x": scale * rng.normal(size=(n, t, d)),
+                "h0": rng.normal(size=(n, h)),
+                "c0": rng.normal(size=(n, h)),
+                "W_x": W_x,
+                "W_h": W_h,
+                "b": b,
+                "dh": rng.normal(size=(n, t, h)),
+                "dc_n": rng.normal(size=(n, h)),
+            }
+        )
+    return cases
+
+
+def forward_and_gradients(x, h0, c0, W_x, W_h, b, dh, dc_n):
+    """Hidden states, final cell state, and the BPTT gradients: what autograd gives for ``lstm``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, T, D)
+    h0, c0 : ndarray of shape (N, H)
+    W_x : ndarray of shape (D, 4H)
+    W_h : ndarray of shape (H, 4H)
+    b : ndarray of shape (4H,)
+    dh : ndarray of shape (N, T, H)
+        Gradient of the loss with respect to every hidden state.
+    dc_n : ndarray of shape (N, H)
+        Gradient of the loss with respect to the final cell state.
+
+    Returns
+    -------
+    h : ndarray of shape (N, T, H)
+    c_n : ndarray of shape (N, H)
+    dx : ndarray of shape (N, T, D)
+    dh0, dc0 : ndarray of shape (N, H)
+    dW_x : ndarray of shape (D, 4H)
+    dW_h : ndarray of shape (H, 4H)
+    db : ndarray of shape (4H,)
+        Equal to the gradient of each of PyTorch's two biases.
+    """
+    h, cache = lstm_forward(x, h0, c0, W_x, W_h, b)
+    return (h, cache["c"][:, -1], *lstm_backward(dh, cache, dc_n))
+
+
 # ---------------------------------------------------------------------------- checks
 
 

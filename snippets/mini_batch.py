@@ -102,6 +102,95 @@ def minibatch_gradient_variance(per_example_grads, batch_size):
     return sigma2 / batch_size * (n - batch_size) / (n - 1)
 
 
+def equivalence_cases():
+    """Inputs the batching equivalents are checked on (see the term's PyTorch tab).
+
+    A batch size that divides N and one that does not, with and without ``drop_last``, a batch
+    size of one, and a batch size larger than N (one short batch, or none with ``drop_last``).
+
+    Returns
+    -------
+    list of dict
+        Each with n, batch_size (int) and drop_last (bool).
+    """
+    rows = [(12, 4, False), (10, 4, False), (10, 4, True), (7, 1, False), (5, 8, False), (5, 8, True), (100, 32, True)]
+    return [{"n": n, "batch_size": b, "drop_last": d} for n, b, d in rows]
+
+
+def sequential_batches(n, batch_size, drop_last):
+    """The batches of :func:`minibatch_indices` without shuffling, laid end to end.
+
+    Parameters
+    ----------
+    n, batch_size : int
+    drop_last : bool
+
+    Returns
+    -------
+    order : ndarray of int, of shape (M,)
+        The indices in the order they are served (M = n, or less with ``drop_last``).
+    sizes : ndarray of int, of shape (num_batches,)
+    """
+    batches = minibatch_indices(n, batch_size, shuffle=False, drop_last=drop_last)
+    return np.concatenate(batches) if batches else np.empty(0, dtype=int), np.array([len(b) for b in batches], dtype=int)
+
+
+def shuffled_batch_structure(n, batch_size, drop_last):
+    """What one shuffled epoch of :func:`minibatch_indices` has whatever the permutation.
+
+    Parameters
+    ----------
+    n, batch_size : int
+    drop_last : bool
+
+    Returns
+    -------
+    count : int
+        :func:`num_batches`.
+    sizes : ndarray of int, of shape (count,)
+    distinct : int
+        How many different examples the epoch serves (each at most once).
+    """
+    batches = minibatch_indices(n, batch_size, np.random.default_rng(0), shuffle=True, drop_last=drop_last)
+    served = np.concatenate(batches) if batches else np.empty(0, dtype=int)
+    return num_batches(n, batch_size, drop_last), np.array([len(b) for b in batches], dtype=int), len(np.unique(served))
+
+
+def mean_loss_gradient_cases():
+    """Inputs the mean-loss gradient equivalent is checked on: least squares, several batches.
+
+    Returns
+    -------
+    list of dict
+        Each with X (N, D), y (N,), w (D,) and idx (B,) the indices of one batch (B = 1 up to N).
+    """
+    rng = np.random.default_rng(23)
+    cases = []
+    for n, d, b in [(8, 2, 4), (20, 3, 1), (20, 3, 20), (50, 5, 16)]:
+        X = rng.normal(size=(n, d))
+        cases.append({"X": X, "y": rng.normal(size=n), "w": rng.normal(size=d), "idx": rng.permutation(n)[:b]})
+    return cases
+
+
+def batch_mean_gradient(X, y, w, idx):
+    """:func:`minibatch_gradient` for the loss ``0.5 * (x_i . w - y_i)^2`` of each example.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+    w : ndarray of shape (D,)
+    idx : ndarray of int, of shape (B,)
+
+    Returns
+    -------
+    grad : ndarray of shape (D,)
+        The average over the batch of the per-example gradients ``(x_i . w - y_i) x_i``.
+    """
+    per_example_grads = (X @ w - y)[:, None] * X
+    return minibatch_gradient(per_example_grads, idx)
+
+
 def _toy_per_example_grads(n=8, d=2, seed=0):
     # Per-example gradients of a least-squares loss 0.5 * (x_i . w - y_i)^2 at w = 0.
     rng = np.random.default_rng(seed)

@@ -150,6 +150,53 @@ def tuned_heavy_ball(L, mu):
     return 4.0 / (np.sqrt(L) + np.sqrt(mu)) ** 2, ((sk - 1) / (sk + 1)) ** 2, (sk - 1) / (sk + 1)
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    Runs on quadratics ``f(x) = 0.5 * sum(h * x**2)``: the demo problem with Polyak's tuned heavy
+    ball, Nesterov, a learning rate cut by 10 mid-run (where the PyTorch form and the classical
+    form part ways), momentum 0 (plain gradient descent), and a single Nesterov step.
+
+    Returns
+    -------
+    list of dict
+        Each with x0 (D,), curvatures h (D,), lr (steps,) one learning rate per update, momentum
+        (float), nesterov (bool) and steps (int).
+    """
+    rng = np.random.default_rng(15)
+    lr, mu, _ = tuned_heavy_ball(1.0, 0.01)
+    cases = [{"x0": X0.copy(), "h": H.copy(), "lr": np.full(100, lr), "momentum": mu, "nesterov": False}]
+    cases.append({"x0": rng.normal(size=4), "h": rng.uniform(0.1, 2.0, size=4), "lr": np.full(50, 0.1), "momentum": 0.9, "nesterov": True})
+    schedule = np.where(np.arange(40) < 20, 0.2, 0.02)
+    cases.append({"x0": rng.normal(size=3), "h": rng.uniform(0.1, 5.0, size=3), "lr": schedule, "momentum": 0.9, "nesterov": False})
+    cases.append({"x0": rng.normal(size=3), "h": rng.uniform(0.1, 5.0, size=3), "lr": np.full(10, 0.1), "momentum": 0.0, "nesterov": False})
+    cases.append({"x0": np.array([2.0]), "h": np.array([3.0]), "lr": np.array([0.1]), "momentum": 0.5, "nesterov": True})
+    for case in cases:
+        case["steps"] = len(case["lr"])
+    return cases
+
+
+def momentum_on_quadratic(x0, h, lr, momentum, nesterov, steps):
+    """Iterates of :func:`run_momentum` (the PyTorch form) on ``f(x) = 0.5 * sum(h * x**2)``.
+
+    Parameters
+    ----------
+    x0 : ndarray of shape (D,)
+    h : ndarray of shape (D,)
+        Curvatures; the gradient is ``h * x``.
+    lr : ndarray of shape (steps,)
+        Learning rate of each update.
+    momentum : float
+    nesterov : bool
+    steps : int
+
+    Returns
+    -------
+    path : ndarray of shape (steps + 1, D)
+    """
+    return run_momentum(lambda x: h * x, x0, lr, momentum, steps, nesterov)
+
+
 def check_pytorch_and_classical_forms_agree_at_constant_lr():
     rng = np.random.default_rng(0)
     A = rng.normal(size=(3, 3))

@@ -147,6 +147,53 @@ def init_rnn_params(D, H, rng):
     return (rng.uniform(-k, k, size=(D, H)), rng.uniform(-k, k, size=(H, H)), rng.uniform(-k, k, size=H) + rng.uniform(-k, k, size=H))
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    Several batch sizes, lengths and widths; a batch of one, a single step, a hidden size of one,
+    and inputs large enough to saturate tanh (where ``1 - h^2`` underflows towards 0).
+
+    Returns
+    -------
+    list of dict
+        Each with x (N, T, D), h0 (N, H), W_xh (D, H), W_hh (H, H), b (H,) and an upstream
+        gradient dh (N, T, H) for the hidden states.
+    """
+    rng = np.random.default_rng(11)
+    cases = []
+    for n, t, d, h, scale in [(2, 4, 3, 5, 1.0), (5, 7, 2, 3, 1.0), (1, 1, 4, 2, 1.0), (3, 6, 1, 1, 1.0), (2, 5, 3, 4, 8.0)]:
+        W_xh, W_hh, b = init_rnn_params(d, h, rng)
+        x = scale * rng.normal(size=(n, t, d))
+        cases.append({"x": x, "h0": rng.normal(size=(n, h)), "W_xh": W_xh, "W_hh": W_hh, "b": b, "dh": rng.normal(size=(n, t, h))})
+    return cases
+
+
+def forward_and_gradients(x, h0, W_xh, W_hh, b, dh):
+    """Hidden states, and the BPTT gradients for upstream ``dh``: what autograd gives for ``rnn``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, T, D)
+    h0 : ndarray of shape (N, H)
+    W_xh : ndarray of shape (D, H)
+    W_hh : ndarray of shape (H, H)
+    b : ndarray of shape (H,)
+    dh : ndarray of shape (N, T, H)
+        Gradient of the loss with respect to every hidden state.
+
+    Returns
+    -------
+    h, dx : ndarray of shape (N, T, H) and (N, T, D)
+    dh0 : ndarray of shape (N, H)
+    dW_xh : ndarray of shape (D, H)
+    dW_hh : ndarray of shape (H, H)
+    db : ndarray of shape (H,)
+        Equal to the gradient of each of PyTorch's two biases.
+    """
+    h, cache = rnn_forward(x, h0, W_xh, W_hh, b)
+    return (h, *rnn_backward(dh, cache))
+
+
 # ---------------------------------------------------------------------------- checks
 
 

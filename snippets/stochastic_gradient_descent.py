@@ -105,6 +105,97 @@ def make_regression(n=100, noise=0.5, seed=0):
     return X, y, np.linalg.lstsq(X, y, rcond=None)[0]
 
 
+def sgd_over_batches(w0, X, y, lr, weight_decay, batches):
+    """SGD on the mean squared error, over mini-batches given in order (no randomness inside).
+
+    Parameters
+    ----------
+    w0 : ndarray of shape (D,)
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+    lr : float
+    weight_decay : float
+        L2 coefficient, added to the gradient as in :func:`sgd_step`.
+    batches : list of ndarray of int
+        The index arrays of the mini-batches, in the order they are used (over all epochs).
+
+    Returns
+    -------
+    path : ndarray of shape (len(batches) + 1, D)
+        ``w0`` and the weights after each update.
+    """
+    w, path = w0, [w0]
+    for idx in batches:
+        w = sgd_step(w, least_squares_loss_grad(w, X[idx], y[idx])[1], lr, weight_decay)
+        path.append(w)
+    return np.array(path)
+
+
+def equivalence_cases():
+    """Inputs the PyTorch equivalent is checked on: mini-batches drawn as :func:`sgd` draws them.
+
+    Batches of one (the demo's data), batches of 8 with a smaller last batch and weight decay, the
+    full batch (gradient descent), and ``drop_last`` with a batch size that does not divide N.
+
+    Returns
+    -------
+    list of dict
+        Each with w0 (D,), X (N, D), y (N,), lr, weight_decay and batches (list of int arrays,
+        every epoch's shuffled mini-batches one after the other).
+    """
+    rng = np.random.default_rng(16)
+    X, y, _ = make_regression()
+    cases = []
+    for (X, y), batch_size, epochs, lr, weight_decay, drop_last in [
+        ((X, y), 1, 2, 0.04, 0.0, False),
+        (make_regression(n=50, seed=1)[:2], 8, 3, 0.05, 0.01, False),
+        (make_regression(n=30, seed=2)[:2], 30, 5, 0.1, 0.0, False),
+        (make_regression(n=7, seed=3)[:2], 3, 4, 0.1, 0.0, True),
+    ]:
+        batches = [idx for _ in range(epochs) for idx in minibatch_indices(len(y), batch_size, rng, drop_last=drop_last)]
+        cases.append({"w0": rng.normal(size=X.shape[1]), "X": X, "y": y, "lr": lr, "weight_decay": weight_decay, "batches": batches})
+    return cases
+
+
+def single_example_cases():
+    """Inputs the scikit-learn equivalent is checked on: one example per update, w0 = 0.
+
+    Returns
+    -------
+    list of dict
+        Each with X (N, D), y (N,), lr, weight_decay and orders (E, N): the order in which each of
+        E epochs visits the examples.
+    """
+    rng = np.random.default_rng(17)
+    cases = []
+    for n, epochs, lr, weight_decay, seed in [(100, 3, 0.04, 0.0, 0), (20, 5, 0.01, 0.0, 4), (40, 2, 0.05, 0.02, 5), (1, 4, 0.1, 0.0, 6)]:
+        X, y, _ = make_regression(n=n, seed=seed)
+        cases.append(
+            {"X": X, "y": y, "lr": lr, "weight_decay": weight_decay, "orders": np.array([rng.permutation(n) for _ in range(epochs)])}
+        )
+    return cases
+
+
+def sgd_epoch_ends(X, y, lr, weight_decay, orders):
+    """Batch-size-one SGD from w = 0: the weights at the end of each epoch.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    y : ndarray of shape (N,)
+    lr, weight_decay : float
+        As for :func:`sgd_step` (the loss is the mean squared error, without a factor 1/2).
+    orders : ndarray of int, of shape (E, N)
+        The order of the examples in each epoch.
+
+    Returns
+    -------
+    ends : ndarray of shape (E, D)
+    """
+    batches = [order[i : i + 1] for order in orders for i in range(len(y))]
+    return sgd_over_batches(np.zeros(X.shape[1]), X, y, lr, weight_decay, batches)[len(y) :: len(y)]
+
+
 def check_loss_gradient_matches_numerical():
     rng = np.random.default_rng(0)
     X, y, w = rng.normal(size=(6, 3)), rng.normal(size=6), rng.normal(size=3)

@@ -272,6 +272,119 @@ def init_block_params(d_model, d_ff, rng):
     return p
 
 
+GRADIENT_ORDER = ("W_q", "W_k", "W_v", "b_qkv", "W_o", "b_o", "W_1", "b_1", "W_2", "b_2", "ln1_g", "ln1_b", "ln2_g", "ln2_b")
+
+
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    Post-LN and pre-LN blocks, with and without a causal mask, several widths and head counts, a
+    single token (attention to itself only), a single head, inputs on a large scale, and layer-norm
+    gains and shifts away from 1 and 0.
+
+    Returns
+    -------
+    list of dict
+        Each with x (N, T, D), params (the dict of :func:`init_block_params`), num_heads (int),
+        mask (bool (T, T), True = may attend, or None), norm_first (bool) and an upstream gradient
+        dout (N, T, D).
+    """
+    rng = np.random.default_rng(13)
+    cases = []
+    shapes = [
+        (2, 5, 8, 2, 32, False, False, 1.0),
+        (2, 5, 8, 2, 32, True, True, 1.0),
+        (1, 1, 4, 1, 8, False, True, 1.0),
+        (3, 6, 6, 3, 12, True, False, 1.0),
+        (2, 4, 8, 4, 16, False, True, 10.0),
+    ]
+    for n, t, d, h, f, causal, norm_first, scale in shapes:
+        p = init_block_params(d, f, rng)
+        for name in ("ln1_g", "ln2_g"):
+            p[name] = 1.0 + 0.3 * rng.normal(size=d)
+        for name in ("ln1_b", "ln2_b"):
+            p[name] = 0.3 * rng.normal(size=d)
+        cases.append(
+            {
+                "x": scale * rng.normal(size=(n, t, d)),
+                "params": p,
+                "num_heads": h,
+                "mask": causal_mask(t) if causal else None,
+                "norm_first": norm_first,
+                "dout": rng.normal(size=(n, t, d)),
+            }
+        )
+    return cases
+
+
+def forward_and_gradients(x, params, num_heads, mask, norm_first, dout):
+    """Block output, and the gradients reaching x and every parameter for upstream ``dout``.
+
+    What autograd gives for ``out = block(x); out.backward(dout)``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, T, D)
+    params : dict
+        As for :func:`transformer_block_forward`.
+    num_heads : int
+    mask : ndarray of bool, of shape (T, T), or None
+    norm_first : bool
+    dout : ndarray of shape (N, T, D)
+
+    Returns
+    -------
+    tuple
+        ``out`` and ``dx`` of shape (N, T, D), then the gradient of each parameter in the order of
+        ``GRADIENT_ORDER`` (same shapes as the parameters: W_q ... W_o (D, D), W_1 (D, F),
+        W_2 (F, D), biases and layer-norm parameters 1-D), except that the gradients of
+        ``b_q, b_k, b_v`` come concatenated as ``b_qkv`` of shape (3D,).
+    """
+    out, cache = transformer_block_forward(x, params, num_heads, mask, norm_first)
+    dx, grads = transformer_block_backward(dout, cache)
+    # one (3D,) vector, as PyTorch stores it: the key bias's gradient is zero up to rounding, and
+    # compared on its own its relative error would be rounding over rounding
+    grads["b_qkv"] = np.concatenate([grads["b_q"], grads["b_k"], grads["b_v"]])
+    return (out, dx, *(grads[name] for name in GRADIENT_ORDER))
+
+
+def attention_cases():
+    """Inputs the multi-head attention equivalent is checked on: those of :func:`equivalence_cases`.
+
+    Returns
+    -------
+    list of dict
+        Each with x (N, T, D), params, num_heads, mask (or None) and dout (N, T, D).
+    """
+    return [{k: v for k, v in case.items() if k != "norm_first"} for case in equivalence_cases()]
+
+
+def attention_forward_and_gradients(x, params, num_heads, mask, dout):
+    """Self-attention output and the gradients reaching x and the attention parameters.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, T, D)
+    params : dict
+        As for :func:`multi_head_attention_forward` (other entries are ignored).
+    num_heads : int
+    mask : ndarray of bool, of shape (T, T), or None
+    dout : ndarray of shape (N, T, D)
+
+    Returns
+    -------
+    out, dx : ndarray of shape (N, T, D)
+    dW_q, dW_k, dW_v : ndarray of shape (D, D)
+    db_qkv : ndarray of shape (3D,)
+        The gradients of ``b_q, b_k, b_v`` concatenated, as PyTorch stores the biases.
+    dW_o : ndarray of shape (D, D)
+    db_o : ndarray of shape (D,)
+    """
+    out, cache = multi_head_attention_forward(x, params, num_heads, mask)
+    dx, g = multi_head_attention_backward(dout, cache)
+    return out, dx, g["W_q"], g["W_k"], g["W_v"], np.concatenate([g["b_q"], g["b_k"], g["b_v"]]), g["W_o"], g["b_o"]
+
+
 # ---------------------------------------------------------------------------- checks
 
 

@@ -114,6 +114,61 @@ def random_orthogonal(n, rng):
     return q * np.sign(np.diag(r))
 
 
+def equivalence_cases():
+    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
+
+    The demo's four stacks (sigmoid with orthogonal and with N(0, 1/n) weights, tanh, ReLU with
+    He weights), a linear stack, a 20-layer sigmoid stack whose bottom gradients are about 1e-12
+    of the top ones, and a batch of one.
+
+    Returns
+    -------
+    list of dict
+        Each with x (N, D), weights (L, D, D), activation (str) and an upstream gradient
+        dout (N, D).
+    """
+    rng = np.random.default_rng(21)
+    cases = []
+    for activation, init, n, depth, batch in [
+        ("sigmoid", "orthogonal", 16, 10, 8),
+        ("sigmoid", "normal", 16, 10, 8),
+        ("tanh", "orthogonal", 12, 10, 4),
+        ("relu", "he", 16, 10, 8),
+        ("linear", "orthogonal", 8, 6, 3),
+        ("sigmoid", "orthogonal", 8, 20, 5),
+        ("sigmoid", "normal", 6, 4, 1),
+    ]:
+        if init == "orthogonal":
+            weights = np.array([random_orthogonal(n, rng) for _ in range(depth)])
+        else:
+            weights = rng.normal(size=(depth, n, n)) * np.sqrt((2.0 if init == "he" else 1.0) / n)
+        cases.append({"x": rng.normal(size=(batch, n)), "weights": weights, "activation": activation, "dout": rng.normal(size=(batch, n))})
+    return cases
+
+
+def stack_gradients(x, weights, activation, dout):
+    """Output, per-layer gradient norms and weight gradients of the stack, for upstream ``dout``.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+    weights : ndarray of shape (L, D, D)
+    activation : str
+    dout : ndarray of shape (N, D)
+
+    Returns
+    -------
+    out : ndarray of shape (N, D)
+    norms : ndarray of shape (L + 1,)
+        :func:`gradient_norms`: the norm of dL/dh_l for the input h_0 up to the output h_L.
+    dW : ndarray of shape (L, D, D)
+        The gradient with respect to each ``W_l``.
+    """
+    out, cache = stack_forward(x, weights, activation)
+    _, dWs, _ = stack_backward(dout, cache)
+    return out, gradient_norms(x, weights, activation, dout), np.array(dWs)
+
+
 def check_backward_matches_centred_differences():
     rng = np.random.default_rng(0)
     x, dout = rng.normal(size=(4, 5)), rng.normal(size=(4, 5))
