@@ -41,6 +41,11 @@ def cases():
     return out
 
 
+def noise_and_softmax(z):
+    """softmax(z) and three numbers that are zero up to rounding (like a gradient that cancels)."""
+    return softmax(z), np.full(3, 1e-16)
+
+
 def linear_with_gradients(x, w, b, dout):
     """y = x @ w + b with w of shape (D, M), and the gradients for upstream dout."""
     return x @ w + b, dout @ w.T, x.T @ dout, dout.sum(axis=0)
@@ -283,3 +288,11 @@ def test_each_equivalent_is_a_pytest_item(pytester):
             "*equivalents[[]1[]]: softmax: the SciPy equivalent differs: `p[[]*",
         ]
     )
+
+
+def test_an_output_that_is_zero_within_atol_does_not_set_the_relative_error(glossary):
+    """Rounding noise over rounding noise is not a relative error worth a badge."""
+    code = SCIPY_CODE + "import numpy as np\n\nnoise = np.full(3, 2e-16)\n"
+    _, [result] = glossary(entry(code, reference="noise_and_softmax", outputs=["p", "noise"]))
+    assert result.status is Agreement.AGREES
+    assert result.max_rel < 1e-12 and result.max_abs >= 1e-16

@@ -153,9 +153,9 @@ def judge(term: Term, index: int, reply: RunReply, file: str, version: str) -> E
         if run.failed_in == "code" and run.error.line is not None:
             result.line = code_line(term, index, run.error.line)
         return result
-    finite = [c for c in run.comparisons if c.ok]
-    result.max_rel = max((c.max_rel for c in finite), default=0.0)
-    result.max_abs = max((c.max_abs for c in finite), default=0.0)
+    agreeing = [c for c in run.comparisons if c.ok]
+    result.max_rel = max((c.max_rel for c in agreeing if _scale(c) > entry.atol), default=0.0)
+    result.max_abs = max((c.max_abs for c in agreeing), default=0.0)
     wrong = [c for c in run.comparisons if not c.ok]
     if not wrong:
         result.status = Agreement.AGREES
@@ -170,6 +170,16 @@ def judge(term: Term, index: int, reply: RunReply, file: str, version: str) -> E
     )
     result.details = "cases:\n" + "\n".join(f"  {i + 1}. {c}" for i, c in enumerate(run.cases))
     return result
+
+
+def _scale(c: Comparison) -> float:
+    """The largest |snippet value| of a comparison (max_rel is max_abs divided by it).
+
+    An output that is zero within ``atol`` on both sides (a gradient of 1e-16, say) has no
+    meaningful relative error: dividing rounding noise by rounding noise gives anything. The badge's
+    figure leaves such outputs out; their absolute error is within ``atol`` and counted in max_abs.
+    """
+    return c.max_abs / c.max_rel if c.max_rel > 0 else 0.0
 
 
 def describe(c: Comparison, cases: tuple[str, ...], entry: Equivalent) -> str:
