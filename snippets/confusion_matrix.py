@@ -107,6 +107,53 @@ def accuracy(cm):
     return float(np.trace(cm) / cm.sum())
 
 
+# ----------------------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Labels the scikit-learn equivalents are checked on (see the term's scikit-learn tab).
+
+    Two to six classes, a class that never occurs (a zero row and column), a class that is
+    present but never predicted, all predictions right, and a single sample.
+
+    Returns
+    -------
+    list of dict with y_true (N,), y_pred (N,), integers, and num_classes
+    """
+    rng = np.random.default_rng(91)
+    cases = []
+    for n, k in [(20, 2), (60, 3), (100, 6), (15, 4)]:
+        y_true = rng.integers(0, k, size=n)
+        cases.append(
+            {"y_true": y_true, "y_pred": np.where(rng.uniform(size=n) < 0.6, y_true, rng.integers(0, k, size=n)), "num_classes": k}
+        )
+    cases.append({"y_true": np.array([0, 0, 1, 1, 3, 3]), "y_pred": np.array([0, 1, 1, 0, 0, 1]), "num_classes": 4})
+    cases.append({"y_true": np.array([2, 0, 1, 2]), "y_pred": np.array([2, 0, 1, 2]), "num_classes": 3})
+    cases.append({"y_true": np.array([1]), "y_pred": np.array([0]), "num_classes": 2})
+    return cases
+
+
+def matrix_and_per_class(y_true, y_pred, num_classes):
+    """The confusion matrix and every class's one-vs-rest 2 x 2 matrix ``[[tn, fp], [fn, tp]]``.
+
+    The second is the layout of ``sklearn.metrics.multilabel_confusion_matrix``, built from
+    :func:`per_class_counts`.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of shape (N,)
+    num_classes : int
+
+    Returns
+    -------
+    cm : ndarray of shape (K, K)
+    per_class : ndarray of shape (K, 2, 2)
+    """
+    cm = confusion_matrix(y_true, y_pred, num_classes)
+    tp, fp, fn, tn = per_class_counts(cm)
+    return cm, np.stack([tn, fp, fn, tp], axis=1).reshape(num_classes, 2, 2)
+
+
 # ----------------------------------------------------------------------------- checks
 
 

@@ -138,6 +138,98 @@ def cosine_distance(x1, x2, axis=1, eps=1e-8):
     return 1.0 - cosine_similarity(x1, x2, axis, eps)
 
 
+# ---------------------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Pairs of vectors the PyTorch equivalent is checked on, with an upstream gradient.
+
+    Several shapes, rows on very different scales, parallel, opposite and orthogonal pairs,
+    one component (similarity +-1), and a zero vector (similarity 0 through the ``eps`` clamp).
+
+    Returns
+    -------
+    list of dict with x1 (N, D), x2 (N, D) and ds (N,)
+    """
+    rng = np.random.default_rng(111)
+    cases = []
+    for n, d in [(5, 3), (16, 8), (1, 4), (6, 1)]:
+        scale = 10.0 ** rng.uniform(-3, 3, size=(n, 1))
+        cases.append({"x1": rng.normal(size=(n, d)) * scale, "x2": rng.normal(size=(n, d)), "ds": rng.normal(size=n)})
+    x1 = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [1.0, 2.0, 3.0]])
+    x2 = np.array([[2.0, 4.0, 6.0], [-1.0, -2.0, -3.0], [-2.0, 1.0, 0.0], [1.0, 2.0, 3.0], [0.0, 0.0, 0.0]])
+    cases.append({"x1": x1, "x2": x2, "ds": np.array([1.0, -1.0, 0.5, 1.0, 2.0])})
+    return cases
+
+
+def similarity_and_gradients(x1, x2, ds):
+    """Row-wise cosine similarity and the gradients reaching both inputs for upstream ``ds``.
+
+    Parameters
+    ----------
+    x1, x2 : ndarray of shape (N, D)
+    ds : ndarray of shape (N,)
+
+    Returns
+    -------
+    s : ndarray of shape (N,)
+    dx1, dx2 : ndarray of shape (N, D)
+    """
+    s, cache = cosine_similarity_forward(x1, x2)
+    dx1, dx2 = cosine_similarity_backward(ds, cache)
+    return s, dx1, dx2
+
+
+def pairwise_cases():
+    """Matrices the scikit-learn and SciPy equivalents are checked on.
+
+    Several sizes, rows on different scales, a row equal to another up to a factor (similarity
+    1), a row and its negative (-1), ``Y`` omitted (every pair within ``X``), and all-zero rows
+    (similarity 0 with everything, an all-zero pair included).
+
+    Returns
+    -------
+    list of dict with X (N, D) and Y (M, D) or None
+    """
+    rng = np.random.default_rng(112)
+    cases = []
+    for n, m, d in [(4, 3, 5), (10, 12, 2), (1, 6, 3)]:
+        cases.append({"X": rng.normal(size=(n, d)) * 10.0 ** rng.uniform(-3, 3, size=(n, 1)), "Y": rng.normal(size=(m, d))})
+    X = rng.normal(size=(5, 4))
+    X[1], X[2] = 7.0 * X[0], -X[0]
+    cases.append({"X": X, "Y": None})
+    X, Y = rng.normal(size=(4, 3)), rng.normal(size=(5, 3))
+    X[2], Y[0] = 0.0, 0.0
+    cases.append({"X": X, "Y": Y})
+    return cases
+
+
+def distance_cases():
+    """The cases of :func:`pairwise_cases` without a zero row, for SciPy (it gives NaN there).
+
+    Returns
+    -------
+    list of dict with X (N, D) and Y (M, D) or None
+    """
+    return [c for c in pairwise_cases() if all(np.any(m != 0, axis=1).all() for m in (c["X"], c["Y"]) if m is not None)]
+
+
+def pairwise_cosine_distance(X, Y=None):
+    """All-pairs cosine distance ``1 - S``, like ``scipy.spatial.distance.cdist(X, Y, "cosine")``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, D)
+    Y : ndarray of shape (M, D), optional
+        Defaults to ``X``.
+
+    Returns
+    -------
+    D : ndarray of shape (N, M)
+    """
+    return 1.0 - pairwise_cosine_similarity(X, Y)
+
+
 # ---------------------------------------------------------------------------- checks
 
 

@@ -244,6 +244,103 @@ def binary_cross_entropy_with_logits_backward(dout, cache):
     return g * dout
 
 
+# ---------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Inputs the PyTorch equivalent is checked on (see the term's PyTorch tab).
+
+    Several batch sizes and class counts with class-index targets, a batch of one, two classes,
+    soft (probability) targets, all-equal logits (a tie: the loss is ``log C``) and logits of
+    +-1000 (confident and right, confident and wrong), where a naive softmax overflows.
+
+    Returns
+    -------
+    list of dict with logits (N, C) and target: int64 (N,) class indices or float (N, C) probabilities
+    """
+    rng = np.random.default_rng(11)
+    cases = [
+        {"logits": rng.normal(scale=2.0, size=(n, c)), "target": rng.integers(0, c, size=n)} for n, c in [(5, 4), (16, 10), (1, 3), (8, 2)]
+    ]
+    cases.append({"logits": rng.normal(size=(6, 5)), "target": rng.dirichlet(np.ones(5), size=6)})
+    cases.append({"logits": np.zeros((3, 4)), "target": np.array([0, 1, 3])})
+    cases.append({"logits": np.array([[1000.0, 0.0, -1000.0]] * 2), "target": np.array([0, 2])})
+    return cases
+
+
+def loss_and_gradient(logits, target):
+    """Mean cross-entropy and its gradient with respect to the logits (upstream gradient 1).
+
+    What ``loss = F.cross_entropy(z, target); loss.backward()`` leaves in ``loss`` and ``z.grad``.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (N, C)
+    target : ndarray of shape (N,), integer, or ndarray of shape (N, C), float
+
+    Returns
+    -------
+    loss : float
+    dlogits : ndarray of shape (N, C)
+    """
+    loss, cache = cross_entropy_forward(logits, target)
+    return loss, cross_entropy_backward(1.0, cache)
+
+
+def log_loss_cases():
+    """Inputs the scikit-learn equivalent is checked on: class-index targets only.
+
+    ``log_loss`` takes probabilities and clips them to ``[eps, 1 - eps]``, so the confident-and-wrong
+    case of :func:`equivalence_cases` is left out (it would cost 36.04 nats there instead of 2000);
+    the confident-and-right one stays (clipping moves it by 2e-16).
+
+    Returns
+    -------
+    list of dict with logits (N, C) and target, int64 (N,)
+    """
+    rng = np.random.default_rng(12)
+    cases = [
+        {"logits": rng.normal(scale=2.0, size=(n, c)), "target": rng.integers(0, c, size=n)} for n, c in [(5, 4), (16, 10), (1, 3), (8, 2)]
+    ]
+    cases.append({"logits": np.zeros((3, 4)), "target": np.array([0, 1, 3])})
+    cases.append({"logits": np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]]), "target": np.array([0, 1])})
+    return cases
+
+
+def binary_equivalence_cases():
+    """Inputs the binary (sigmoid) equivalent is checked on.
+
+    Hard 0/1 targets, soft targets in [0, 1], a single element, and logits of +-1000 on both
+    sides of the target, where ``log(sigmoid(x))`` computed naively gives ``-inf``.
+
+    Returns
+    -------
+    list of dict with logits (N,) and target (N,), float
+    """
+    rng = np.random.default_rng(13)
+    cases = [{"logits": rng.normal(scale=3.0, size=n), "target": rng.integers(0, 2, size=n).astype(np.float64)} for n in (6, 32, 1)]
+    cases.append({"logits": rng.normal(size=8), "target": rng.uniform(size=8)})
+    cases.append({"logits": np.array([1000.0, -1000.0, 1000.0, -1000.0]), "target": np.array([1.0, 0.0, 0.0, 1.0])})
+    return cases
+
+
+def binary_loss_and_gradient(logits, target):
+    """Mean binary cross-entropy from logits and its gradient (upstream gradient 1).
+
+    Parameters
+    ----------
+    logits : ndarray of shape (N,)
+    target : ndarray of shape (N,)
+
+    Returns
+    -------
+    loss : float
+    dlogits : ndarray of shape (N,)
+    """
+    loss, cache = binary_cross_entropy_with_logits_forward(logits, target)
+    return loss, binary_cross_entropy_with_logits_backward(1.0, cache)
+
+
 # ---------------------------------------------------------------- checks
 
 

@@ -91,7 +91,8 @@ def entropy_forward(logits):
         Log-probabilities and the entropies.
     """
     logp = log_softmax(logits, axis=-1)
-    H = -np.sum(np.exp(logp) * logp, axis=-1)
+    # a -inf logit (a masked class) has p = 0 and log p = -inf: 0 log 0 = 0, not 0 * -inf = NaN
+    H = -np.sum(np.exp(logp) * np.where(np.isfinite(logp), logp, 0.0), axis=-1)
     return H, (logp, H)
 
 
@@ -114,7 +115,66 @@ def entropy_backward(dout, cache):
     """
     logp, H = cache
     p = np.exp(logp)
-    return -p * (logp + H[:, None]) * np.asarray(dout, dtype=np.float64)[:, None]
+    dlogits = -p * (np.where(np.isfinite(logp), logp, 0.0) + H[:, None])  # p = 0: a masked class gets none
+    return dlogits * np.asarray(dout, dtype=np.float64)[:, None]
+
+
+# ---------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Distributions the SciPy equivalent is checked on (see the term's SciPy tab).
+
+    Several sizes in nats and in bits, zeros (``0 log 0 = 0``), a certain outcome (H = 0), a
+    uniform row (H = log C), a single row and a single outcome.
+
+    Returns
+    -------
+    list of dict with p (N, C), rows summing to one, and base (None or float)
+    """
+    rng = np.random.default_rng(41)
+    cases = [
+        {"p": rng.dirichlet(np.full(c, 0.7), size=n), "base": base}
+        for n, c, base in [(5, 4, None), (20, 10, 2.0), (1, 3, None), (7, 2, 2.0)]
+    ]
+    cases.append({"p": np.array([[0.5, 0.5, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.25] * 4]), "base": None})
+    cases.append({"p": np.ones((3, 1)), "base": 2.0})
+    return cases
+
+
+def logits_equivalence_cases():
+    """Logits the PyTorch equivalent is checked on, with an upstream gradient per row.
+
+    Several sizes, equal logits (H = log C), logits of +-1000 (a certain outcome, where
+    ``log(softmax)`` would hit log 0), and a class masked with a -inf logit.
+
+    Returns
+    -------
+    list of dict with logits (N, C) and dout (N,)
+    """
+    rng = np.random.default_rng(42)
+    cases = [{"logits": rng.normal(scale=2.0, size=(n, c)), "dout": rng.normal(size=n)} for n, c in [(5, 4), (16, 10), (1, 3), (8, 2)]]
+    # equal logits and a certain outcome have a zero gradient: a third row gives the comparison a scale
+    cases.append({"logits": np.array([[0.0, 0.0, 0.0], [1000.0, 0.0, -1000.0], [2.0, 1.0, 0.1]]), "dout": np.array([1.0, -0.5, 1.0])})
+    cases.append({"logits": np.array([[1.0, 2.0, -np.inf, 0.5], [0.3, -np.inf, -np.inf, 0.3]]), "dout": np.array([0.7, 1.0])})
+    return cases
+
+
+def entropy_and_gradient(logits, dout):
+    """Entropy of ``softmax(logits)`` per row and the gradient reaching the logits for ``dout``.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (N, C)
+    dout : ndarray of shape (N,)
+
+    Returns
+    -------
+    H : ndarray of shape (N,)
+    dlogits : ndarray of shape (N, C)
+    """
+    H, cache = entropy_forward(logits)
+    return H, entropy_backward(dout, cache)
 
 
 # ---------------------------------------------------------------- checks
@@ -169,6 +229,17 @@ def check_entropy_backward_gradient():
     num = numerical_gradient(lambda v: float(np.sum(entropy_from_logits(v) * dout)), z)
     assert_gradient_close(dz, num, tol=1e-7)
     assert_close(dz.sum(axis=-1), np.zeros(3), rtol=0, atol=1e-12, what="shift invariance")
+
+
+def check_masked_class_adds_nothing():
+    # A -inf logit (an action or token masked out) has probability 0: the entropy and its gradient
+    # are those of the remaining classes, with no gradient reaching the masked one.
+    z, dout = np.array([[1.0, 2.0, -np.inf, 0.5]]), np.array([1.0])
+    H, cache = entropy_forward(z)
+    assert_close(H, entropy_from_logits(z[:, [0, 1, 3]]), rtol=1e-12, what="masked class ignored")
+    dz = entropy_backward(dout, cache)
+    assert_close(dz[:, [0, 1, 3]], entropy_backward(dout, entropy_forward(z[:, [0, 1, 3]])[1]), rtol=1e-12)
+    assert dz[0, 2] == 0.0
 
 
 if __name__ == "__main__":

@@ -97,6 +97,77 @@ def fbeta_score(y_true, y_pred, num_classes, beta, average="binary", zero_divisi
     return fbeta_from_confusion(cm, beta, average, zero_division)
 
 
+# ----------------------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Labels the scikit-learn equivalent is checked on (see the term's scikit-learn tab).
+
+    Every ``average``; binary data, with a positive class that is never predicted (F1 = 0) and
+    with no positives at all (TP + FP + FN = 0, so ``zero_division`` decides); a class that is
+    neither present nor predicted, with ``zero_division`` 0 (it pulls the macro mean down) and
+    NaN (it is left out); a single sample.
+
+    Returns
+    -------
+    list of dict with y_true (N,), y_pred (N,), num_classes, average, beta and zero_division
+    """
+    rng = np.random.default_rng(71)
+    cases = []
+    for n, k, average, beta in [
+        (20, 2, "binary", 2.0),
+        (50, 3, "macro", 0.5),
+        (50, 3, "weighted", 1.0),
+        (50, 4, "micro", 2.0),
+        (30, 5, None, 0.5),
+    ]:
+        y_true = rng.integers(0, k, size=n)
+        y_pred = np.where(rng.uniform(size=n) < 0.6, y_true, rng.integers(0, k, size=n))
+        cases.append({"y_true": y_true, "y_pred": y_pred, "num_classes": k, "average": average, "beta": beta, "zero_division": 0.0})
+    y_true = np.array([1, 1, 0, 0, 0, 1])
+    cases.append(
+        {"y_true": y_true, "y_pred": np.zeros(6, dtype=np.int64), "num_classes": 2, "average": "binary", "beta": 1.0, "zero_division": 0.0}
+    )
+    cases.append(
+        {
+            "y_true": np.zeros(5, dtype=np.int64),
+            "y_pred": np.zeros(5, dtype=np.int64),
+            "num_classes": 2,
+            "average": "binary",
+            "beta": 1.0,
+            "zero_division": 1.0,
+        }
+    )
+    y_true, y_pred = np.array([0, 0, 1, 1, 2, 2, 0]), np.array([0, 1, 1, 1, 2, 0, 0])  # class 3 never occurs
+    for average, zero_division in [("macro", 0.0), ("macro", np.nan), (None, np.nan), ("weighted", 0.0)]:
+        cases.append(
+            {"y_true": y_true, "y_pred": y_pred, "num_classes": 4, "average": average, "beta": 2.0, "zero_division": zero_division}
+        )
+    cases.append(
+        {"y_true": np.array([2]), "y_pred": np.array([1]), "num_classes": 3, "average": "macro", "beta": 1.0, "zero_division": 0.0}
+    )
+    return cases
+
+
+def f1_and_fbeta(y_true, y_pred, num_classes, average, beta, zero_division):
+    """F1 and F-beta of the same labels, as scikit-learn's ``f1_score`` and ``fbeta_score`` give them.
+
+    Parameters
+    ----------
+    y_true, y_pred : ndarray of shape (N,)
+    num_classes : int
+    average : {"binary", None, "macro", "micro", "weighted"}
+    beta : float
+    zero_division : float
+
+    Returns
+    -------
+    f1, fbeta : float, or ndarray of shape (K,) when ``average is None``
+    """
+    f1 = f1_score(y_true, y_pred, num_classes, average, zero_division)
+    return f1, fbeta_score(y_true, y_pred, num_classes, beta, average, zero_division)
+
+
 # ----------------------------------------------------------------------------- checks
 
 

@@ -165,6 +165,72 @@ def _best_gaussian_fits(x, p, mus, sigmas):
     return fits
 
 
+# ---------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Distribution pairs the SciPy equivalent is checked on (see the term's SciPy tab).
+
+    Several sizes, a pair of equal distributions (KL = 0), zeros in ``p`` (terms that contribute
+    0), a zero in ``q`` where ``p`` is positive (KL = inf), one row, and two outcomes.
+
+    Returns
+    -------
+    list of dict with p (N, C) and q (N, C), rows summing to one
+    """
+    rng = np.random.default_rng(31)
+    cases = [
+        {"p": rng.dirichlet(np.ones(c), size=n), "q": rng.dirichlet(np.ones(c), size=n)} for n, c in [(5, 4), (20, 10), (1, 3), (7, 2)]
+    ]
+    p = rng.dirichlet(np.ones(6), size=3)
+    cases.append({"p": p, "q": p.copy()})
+    cases.append({"p": np.array([[0.5, 0.5, 0.0], [1.0, 0.0, 0.0]]), "q": np.array([[0.2, 0.3, 0.5], [0.5, 0.25, 0.25]])})
+    cases.append({"p": np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]]), "q": np.array([[1.0, 0.0, 0.0], [0.2, 0.3, 0.5]])})
+    return cases
+
+
+def kl_div_cases():
+    """Inputs the PyTorch equivalent is checked on: a model's logits and target distributions.
+
+    Several sizes, a target with zeros (the usual one-hot-like teacher), logits of +-50 (a model
+    that is nearly certain), one row, and two classes.
+
+    Returns
+    -------
+    list of dict with logits (N, C) and p (N, C), rows of ``p`` summing to one
+    """
+    rng = np.random.default_rng(32)
+    cases = [
+        {"logits": rng.normal(scale=2.0, size=(n, c)), "p": rng.dirichlet(np.ones(c), size=n)}
+        for n, c in [(5, 4), (16, 10), (1, 3), (8, 2)]
+    ]
+    cases.append({"logits": rng.normal(size=(3, 4)), "p": np.array([[1.0, 0, 0, 0], [0, 0.5, 0.5, 0], [0.25] * 4])})
+    cases.append({"logits": np.array([[50.0, 0.0, -50.0], [-50.0, 0.0, 50.0]]), "p": np.array([[0.7, 0.2, 0.1], [0.7, 0.2, 0.1]])})
+    return cases
+
+
+def kl_from_logits_and_gradient(logits, p):
+    """Mean KL(p || softmax(logits)) over the rows, and its gradient with respect to the logits.
+
+    What ``F.kl_div(F.log_softmax(z, dim=1), p, reduction="batchmean")`` and its backward pass
+    compute: :func:`kl_div` on the log-softmax, chained through its backward pass.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (N, C)
+    p : ndarray of shape (N, C)
+        Target distributions.
+
+    Returns
+    -------
+    loss : float
+    dlogits : ndarray of shape (N, C)
+    """
+    logq, ls_cache = log_softmax_forward(logits)
+    loss, kl_cache = kl_div_forward(logq, p)
+    return loss, log_softmax_backward(kl_div_backward(1.0, kl_cache), ls_cache)
+
+
 # ---------------------------------------------------------------- checks
 
 

@@ -125,6 +125,51 @@ def _logits_with_gap(gap, num_classes):
     return z
 
 
+# ---------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Inputs the library equivalent is checked on (see the term's PyTorch tab).
+
+    Several shapes and smoothings with class-index targets, ``eps = 0`` (plain cross-entropy),
+    ``eps = 1`` (the target is uniform), two classes, a batch of one, probability targets (smoothed
+    too) and logits of +-1000, where the smoothed loss is large but finite.
+
+    Returns
+    -------
+    list of dict with logits (N, C), target (int64 (N,) or float (N, C)) and eps (float)
+    """
+    rng = np.random.default_rng(21)
+    cases = [
+        {"logits": rng.normal(scale=2.0, size=(n, c)), "target": rng.integers(0, c, size=n), "eps": eps}
+        for n, c, eps in [(5, 4, 0.1), (16, 10, 0.2), (1, 3, 0.1), (8, 2, 0.3), (6, 5, 0.0), (4, 6, 1.0)]
+    ]
+    cases.append({"logits": rng.normal(size=(6, 5)), "target": rng.dirichlet(np.ones(5), size=6), "eps": 0.1})
+    cases.append({"logits": np.array([[1000.0, 0.0, -1000.0]] * 2), "target": np.array([0, 2]), "eps": 0.1})
+    return cases
+
+
+def loss_and_gradient(logits, target, eps):
+    """Mean label-smoothed cross-entropy and its gradient with respect to the logits.
+
+    What ``loss = F.cross_entropy(z, target, label_smoothing=eps); loss.backward()`` leaves in
+    ``loss`` and ``z.grad``.
+
+    Parameters
+    ----------
+    logits : ndarray of shape (N, C)
+    target : ndarray of shape (N,), integer, or ndarray of shape (N, C), float
+    eps : float
+
+    Returns
+    -------
+    loss : float
+    dlogits : ndarray of shape (N, C)
+    """
+    loss, cache = label_smoothing_cross_entropy_forward(logits, target, eps)
+    return loss, label_smoothing_cross_entropy_backward(1.0, cache)
+
+
 # ---------------------------------------------------------------- checks
 
 

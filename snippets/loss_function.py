@@ -207,6 +207,101 @@ def best_constant(loss, y, grid):
     return float(grid[np.argmin([loss(np.full_like(y, c), y) for c in grid])])
 
 
+# ---------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Predictions and targets the PyTorch regression losses are checked on.
+
+    Several shapes and ``delta`` values, residuals exactly 0 (the L1 subgradient there is 0) and
+    exactly ``+-delta`` (where the Huber loss turns from quadratic to linear), and large outliers.
+
+    Returns
+    -------
+    list of dict with input and target (ndarray of shape (N,) or (N, D)) and delta (float)
+    """
+    rng = np.random.default_rng(61)
+    cases = []
+    for shape, delta in [((8,), 1.0), ((16, 3), 0.5), ((1,), 2.0), ((5, 4), 1.0)]:
+        target = rng.normal(scale=2.0, size=shape)
+        cases.append({"input": target + rng.normal(scale=1.5, size=shape), "target": target, "delta": delta})
+    target = np.array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+    cases.append({"input": np.array([0.5, 1.5, -0.5, 0.5, 100.5, -99.5]), "target": target, "delta": 1.0})
+    return cases
+
+
+def regression_losses_and_gradients(input, target, delta):
+    """Mean L1 and Huber losses and their gradients with respect to ``input``.
+
+    Parameters
+    ----------
+    input : ndarray of shape (N, D)
+    target : ndarray of shape (N, D)
+    delta : float
+
+    Returns
+    -------
+    l1 : float
+    dl1 : ndarray of shape (N, D)
+    huber : float
+    dhuber : ndarray of shape (N, D)
+    """
+    l1, l1_cache = l1_forward(input, target)
+    huber, huber_cache = huber_forward(input, target, delta)
+    return l1, l1_backward(1.0, l1_cache), huber, huber_backward(1.0, huber_cache)
+
+
+def margin_cases():
+    """Labels in {-1, +1} and real-valued scores ``f(x)`` for the margin-based losses.
+
+    Several sizes, margins exactly 0 and exactly 1 (the hinge's kink), both classes in every
+    case, and scores of +-700 (a confident mistake costs about 700 nats).
+
+    Returns
+    -------
+    list of dict with y (N,), int in {-1, +1}, and scores (N,), float
+    """
+    rng = np.random.default_rng(62)
+    cases = []
+    for n in (8, 40, 2):
+        y = rng.permutation(np.resize([-1, 1], n))
+        cases.append({"y": y, "scores": rng.normal(scale=2.0, size=n)})
+    cases.append({"y": np.array([1, -1, 1, -1, 1, -1]), "scores": np.array([0.0, 0.0, 1.0, -1.0, 700.0, 700.0])})
+    return cases
+
+
+def mean_hinge_loss(y, scores):
+    """Mean hinge loss ``mean(max(0, 1 - y f(x)))`` of labels and scores.
+
+    Parameters
+    ----------
+    y : ndarray of shape (N,)
+        Labels in {-1, +1}.
+    scores : ndarray of shape (N,)
+
+    Returns
+    -------
+    float
+    """
+    return float(np.mean(hinge_loss(y * scores)))
+
+
+def mean_logistic_loss(y, scores):
+    """Mean logistic loss ``mean(log(1 + exp(-y f(x))))`` of labels and scores, in nats.
+
+    Parameters
+    ----------
+    y : ndarray of shape (N,)
+        Labels in {-1, +1}.
+    scores : ndarray of shape (N,)
+
+    Returns
+    -------
+    float
+    """
+    return float(np.mean(logistic_loss(y * scores)))
+
+
 # ---------------------------------------------------------------- checks
 
 

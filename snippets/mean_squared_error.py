@@ -113,6 +113,49 @@ def gaussian_nll(input, target, sigma=1.0):
     return float(np.mean(0.5 * np.log(2 * np.pi * sigma**2) + r**2 / (2 * sigma**2)))
 
 
+# ---------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Predictions and targets the library equivalents are checked on.
+
+    One and several outputs (the mean is over every element), a single element, a perfect
+    prediction (loss 0), and values around 1e6 with small residuals (no cancellation: the
+    residual is taken before squaring).
+
+    Returns
+    -------
+    list of dict with input and target, both ndarray of shape (N,) or (N, D)
+    """
+    rng = np.random.default_rng(51)
+    cases = []
+    for shape in [(8,), (16, 3), (1,), (5, 1), (4, 7)]:
+        target = rng.normal(scale=3.0, size=shape)
+        cases.append({"input": target + rng.normal(size=shape), "target": target})
+    y = rng.normal(size=(6, 2))
+    cases.append({"input": y.copy(), "target": y})
+    y = 1e6 + rng.normal(size=10)
+    cases.append({"input": y + rng.normal(scale=1e-3, size=10), "target": y})
+    return cases
+
+
+def loss_and_gradient(input, target):
+    """Mean squared error over all elements and its gradient with respect to ``input``.
+
+    Parameters
+    ----------
+    input : ndarray of shape (N, D)
+    target : ndarray of shape (N, D)
+
+    Returns
+    -------
+    loss : float
+    dinput : ndarray of shape (N, D)
+    """
+    loss, cache = mse_forward(input, target)
+    return loss, mse_backward(1.0, cache)
+
+
 # ---------------------------------------------------------------- checks
 
 

@@ -96,6 +96,69 @@ def indices_of(values, categories):
     return pos.astype(np.int64)
 
 
+# ---------------------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Class indices the PyTorch equivalent is checked on (see the term's PyTorch tab).
+
+    A vector and a 2-D batch of indices, the inferred width (``num_classes=-1``) with the largest
+    class present and absent (the result is narrower), a single index, and one class.
+
+    Returns
+    -------
+    list of dict with indices (int64, any shape) and num_classes (int, or -1 to infer)
+    """
+    rng = np.random.default_rng(121)
+    return [
+        {"indices": rng.integers(0, 5, size=12), "num_classes": 5},
+        {"indices": rng.integers(0, 4, size=(3, 6)), "num_classes": 4},
+        {"indices": np.array([0, 2, 1, 2]), "num_classes": -1},
+        {"indices": np.array([0, 2, 1, 2]), "num_classes": 6},
+        {"indices": np.array([3]), "num_classes": -1},
+        {"indices": np.zeros(4, dtype=np.int64), "num_classes": 1},
+    ]
+
+
+def encoder_cases():
+    """Training and test columns the scikit-learn ``OneHotEncoder`` is checked on.
+
+    Strings (sorted alphabetically, not in order of appearance), integers (sorted by value),
+    a test set missing some categories (their columns stay zero), and a single category.
+
+    Returns
+    -------
+    list of dict with train (N,) and test (M,), arrays of labels
+    """
+    colours = np.array(["red", "green", "blue", "green", "red"])
+    return [
+        {"train": colours, "test": colours},
+        {"train": colours, "test": np.array(["blue", "blue"])},
+        {"train": np.array([10, 3, 7, 3, 10, 42]), "test": np.array([42, 3, 7])},
+        {"train": np.array(["b", "a", "c", "a"]), "test": np.array(["c"])},
+        {"train": np.array(["only", "only"]), "test": np.array(["only"])},
+    ]
+
+
+def fit_then_encode(train, test):
+    """One-hot encode ``test`` with the categories learned on ``train`` (sorted), as float64.
+
+    ``OneHotEncoder(sparse_output=False).fit(train).transform(test)`` for one feature, built
+    from :func:`categories_and_indices`, :func:`indices_of` and :func:`one_hot`.
+
+    Parameters
+    ----------
+    train : ndarray of shape (N,)
+    test : ndarray of shape (M,)
+
+    Returns
+    -------
+    encoded : ndarray of shape (M, C), float64
+    """
+    categories, _ = categories_and_indices(train)
+    return one_hot(indices_of(test, categories), len(categories)).astype(np.float64)
+
+
 # ---------------------------------------------------------------------------- checks
 
 

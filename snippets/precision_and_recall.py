@@ -132,6 +132,52 @@ def precision_recall(y_true, y_pred, num_classes, average="binary", zero_divisio
     return precision_recall_from_confusion(cm, average, zero_division)
 
 
+# ----------------------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Labels the scikit-learn equivalent is checked on (see the term's scikit-learn tab).
+
+    Every ``average``; a positive class that is never predicted (precision 0/0) and one that is
+    never present (recall 0/0); a class that is present but never predicted in a multi-class
+    problem, with ``zero_division`` 0, 1 and NaN (NaN leaves it out of the macro and weighted
+    means); a class that never occurs at all; a single sample.
+
+    Returns
+    -------
+    list of dict with y_true (N,), y_pred (N,), num_classes, average and zero_division
+    """
+    rng = np.random.default_rng(81)
+    cases = []
+    for n, k, average in [(20, 2, "binary"), (60, 3, "macro"), (60, 3, "weighted"), (40, 4, "micro"), (30, 5, None)]:
+        y_true = rng.integers(0, k, size=n)
+        y_pred = np.where(rng.uniform(size=n) < 0.6, y_true, rng.integers(0, k, size=n))
+        cases.append({"y_true": y_true, "y_pred": y_pred, "num_classes": k, "average": average, "zero_division": 0.0})
+    cases.append(
+        {
+            "y_true": np.array([1, 0, 1, 0]),
+            "y_pred": np.zeros(4, dtype=np.int64),
+            "num_classes": 2,
+            "average": "binary",
+            "zero_division": 1.0,
+        }
+    )
+    cases.append(
+        {
+            "y_true": np.zeros(4, dtype=np.int64),
+            "y_pred": np.array([1, 0, 1, 0]),
+            "num_classes": 2,
+            "average": "binary",
+            "zero_division": 1.0,
+        }
+    )
+    y_true, y_pred = np.array([0, 0, 1, 1, 2, 2, 0, 1]), np.array([0, 1, 1, 1, 0, 0, 0, 3])  # 2 never predicted, 3 never true
+    for average, zero_division in [("macro", 0.0), ("macro", 1.0), ("macro", np.nan), ("weighted", np.nan), (None, np.nan)]:
+        cases.append({"y_true": y_true, "y_pred": y_pred, "num_classes": 5, "average": average, "zero_division": zero_division})
+    cases.append({"y_true": np.array([2]), "y_pred": np.array([2]), "num_classes": 3, "average": "macro", "zero_division": 0.0})
+    return cases
+
+
 # ----------------------------------------------------------------------------- checks
 
 

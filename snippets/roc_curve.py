@@ -129,6 +129,55 @@ def pairwise_auc(y_true, scores):
     return float(np.mean(diff > 0) + 0.5 * np.mean(diff == 0))
 
 
+# ----------------------------------------------------------------------------- library equivalents
+
+
+def equivalence_cases():
+    """Labels and scores the scikit-learn equivalent is checked on (see the term's scikit-learn tab).
+
+    Continuous scores with and without ``drop_intermediate``, scores with many ties (rounded,
+    and integer-valued), a perfect ranking (AUC 1), a reversed one (AUC 0), every score equal
+    (AUC 0.5: one step from (0, 0) to (1, 1)), and the smallest problem, one sample per class.
+
+    Returns
+    -------
+    list of dict with y_true (N,) in {0, 1}, scores (N,) and drop_intermediate (bool)
+    """
+    rng = np.random.default_rng(101)
+    cases = []
+    for n, drop in [(30, True), (30, False), (200, True)]:
+        y = rng.permutation(np.resize([0, 1, 1], n))
+        cases.append({"y_true": y, "scores": rng.normal(size=n) + y, "drop_intermediate": drop})
+    y = rng.integers(0, 2, size=60)
+    y[:2] = [0, 1]
+    cases.append({"y_true": y, "scores": np.round(rng.uniform(size=60) + 0.3 * y, 1), "drop_intermediate": True})
+    cases.append({"y_true": y, "scores": rng.integers(0, 4, size=60).astype(np.float64) + y, "drop_intermediate": False})
+    y = np.array([0, 0, 0, 1, 1])
+    cases.append({"y_true": y, "scores": np.array([0.1, 0.2, 0.3, 0.8, 0.9]), "drop_intermediate": True})
+    cases.append({"y_true": y, "scores": np.array([0.9, 0.8, 0.7, 0.2, 0.1]), "drop_intermediate": False})
+    cases.append({"y_true": y, "scores": np.full(5, 0.5), "drop_intermediate": True})
+    cases.append({"y_true": np.array([1, 0]), "scores": np.array([0.3, 0.7]), "drop_intermediate": True})
+    return cases
+
+
+def curve_and_area(y_true, scores, drop_intermediate):
+    """The ROC curve and the area under it, as ``roc_curve`` and ``roc_auc_score`` return them.
+
+    Parameters
+    ----------
+    y_true : ndarray of shape (N,)
+    scores : ndarray of shape (N,)
+    drop_intermediate : bool
+
+    Returns
+    -------
+    fpr, tpr, thresholds : ndarray of shape (T,)
+    area : float
+    """
+    fpr, tpr, thresholds = roc_curve(y_true, scores, drop_intermediate)
+    return fpr, tpr, thresholds, roc_auc_score(y_true, scores)
+
+
 # ----------------------------------------------------------------------------- checks
 
 
