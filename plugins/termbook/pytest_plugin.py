@@ -72,58 +72,59 @@ class SnippetFailure(Exception):
     pass
 
 
-class SnippetItem(pytest.Item):
-    def runtest(self) -> None:
-        project = project_of(self.config)
-        term, problems = load_term(self.path, project)
+class _TermItem(pytest.Item):
+    """An item of a term file: loads it as the build does; a failure is shown as its located problem."""
+
+    def load(self):
+        term, problems = load_term(self.path, project_of(self.config))
         errors = [p for p in problems if p.severity is Severity.ERROR]
         if errors or term is None:
             raise SnippetFailure(format_report(errors))
-        if term.snippet is None:
-            pytest.skip(f"{term.slug} has no snippet")
-        cache = Cache(project.cache_dir, enabled=self.config.getoption("termbook_cache"))
-        result = verify_terms([term], project, _pool(self.config), cache)[term.slug]
-        self.user_properties.append(("seconds", result.seconds))
-        if not result.verified:
-            message = result.problem().format()
-            if result.details.strip():
-                message += "\n\n" + result.details.rstrip()
-            raise SnippetFailure(message)
+        return term
+
+    def cache(self) -> Cache:
+        return Cache(project_of(self.config).cache_dir, enabled=self.config.getoption("termbook_cache"))
+
+    def fail_with(self, problem, details: str) -> None:
+        message = problem.format()
+        if details.strip():
+            message += "\n\n" + details.rstrip()
+        raise SnippetFailure(message)
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, SnippetFailure):
             return str(excinfo.value)
         return super().repr_failure(excinfo, style=style)
+
+
+class SnippetItem(_TermItem):
+    def runtest(self) -> None:
+        term = self.load()
+        if term.snippet is None:
+            pytest.skip(f"{term.slug} has no snippet")
+        result = verify_terms([term], project_of(self.config), _pool(self.config), self.cache())[term.slug]
+        self.user_properties.append(("seconds", result.seconds))
+        if not result.verified:
+            self.fail_with(result.problem(), result.details)
 
     def reportinfo(self):
         return self.path, None, f"snippet of {self.name}"
 
 
-class EquivalentItem(pytest.Item):
+class EquivalentItem(_TermItem):
     index = 0
 
     def runtest(self) -> None:
-        project = project_of(self.config)
-        term, problems = load_term(self.path, project)
-        errors = [p for p in problems if p.severity is Severity.ERROR]
-        if errors or term is None or self.index >= len(term.data.equivalents):
-            raise SnippetFailure(format_report(errors) or "the term file changed since collection")
-        cache = Cache(project.cache_dir, enabled=self.config.getoption("termbook_cache"))
-        results = verify_equivalents([term], project, cache, pool=_library_pool(self.config))[term.slug]
+        term = self.load()
+        if self.index >= len(term.data.equivalents):
+            raise SnippetFailure("the term file changed since collection")
+        results = verify_equivalents([term], project_of(self.config), self.cache(), pool=_library_pool(self.config))[term.slug]
         result = next(r for r in results if r.index == self.index)
         self.user_properties.append(("seconds", result.seconds))
         if result.status is Agreement.NOT_INSTALLED:
             pytest.skip(result.badge())
         if not result.agrees:
-            message = result.problem().format()
-            if result.details.strip():
-                message += "\n\n" + result.details.rstrip()
-            raise SnippetFailure(message)
-
-    def repr_failure(self, excinfo, style=None):
-        if isinstance(excinfo.value, SnippetFailure):
-            return str(excinfo.value)
-        return super().repr_failure(excinfo, style=style)
+            self.fail_with(result.problem(), result.details)
 
     def reportinfo(self):
         return self.path, None, f"equivalent {self.name}"

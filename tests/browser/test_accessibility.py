@@ -108,9 +108,11 @@ FOCUSED = """() => {
     const s = getComputedStyle(x);
     return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== 'none';
   };
-  // Material's palette toggle is a visually hidden radio button whose label draws the ring
-  const label = e.matches('input') && e.nextElementSibling && e.nextElementSibling.matches('label')
-    ? e.nextElementSibling : null;
+  // Material's palette toggle and termbook's library tabs are visually hidden radio buttons whose
+  // label (the next sibling, or the label for their id) draws the ring
+  const label = !e.matches('input') ? null
+    : e.nextElementSibling && e.nextElementSibling.matches('label') ? e.nextElementSibling
+    : e.id ? document.querySelector('label[for="' + CSS.escape(e.id) + '"]') : null;
   const related = document.querySelector('h2#related-terms + ul');
   return {
     element: e.tagName.toLowerCase() + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : ''),
