@@ -63,54 +63,6 @@ def rnn_backward(dhT, cache):
     return dh0, np.sum(dWs, axis=0), deltas
 
 
-def equivalence_cases():
-    """Inputs the library equivalents are checked on (see the term's PyTorch tab).
-
-    ``W = s * Q`` with ``Q`` orthogonal, for tanh (s = 0.9, 1.1, 3.0) and ReLU (s = 1.1) over up
-    to 100 steps (with tanh and s = 3 the gradient reaching ``h_0`` is about 700 times the one at
-    ``h_T`` and the weight gradient has norm about 3e4), and a single step.
-
-    Returns
-    -------
-    list of dict
-        Each with h0 (N, H), W (H, H), T (int), activation (str) and an upstream gradient
-        dhT (N, H).
-    """
-    rng = np.random.default_rng(22)
-    cases = []
-    for activation, s, T, n, h in [
-        ("tanh", 0.9, 25, 4, 16),
-        ("tanh", 1.1, 50, 4, 16),
-        ("tanh", 3.0, 100, 3, 8),
-        ("relu", 1.1, 100, 4, 16),
-        ("tanh", 2.0, 1, 2, 3),
-    ]:
-        W = s * random_orthogonal(h, rng)
-        cases.append({"h0": rng.normal(size=(n, h)), "W": W, "T": T, "activation": activation, "dhT": rng.normal(size=(n, h))})
-    return cases
-
-
-def final_state_and_gradients(h0, W, T, activation, dhT):
-    """``h_T`` and the BPTT gradients reaching ``h_0`` and the shared ``W`` for upstream ``dhT``.
-
-    Parameters
-    ----------
-    h0 : ndarray of shape (N, H)
-    W : ndarray of shape (H, H)
-    T : int
-    activation : str
-    dhT : ndarray of shape (N, H)
-
-    Returns
-    -------
-    hT, dh0 : ndarray of shape (N, H)
-    dW : ndarray of shape (H, H)
-    """
-    hT, cache = rnn_forward(h0, W, T, activation)
-    dh0, dW, _ = rnn_backward(dhT, cache)
-    return hT, dh0, dW
-
-
 def check_bptt_gradient_matches_centred_differences():
     rng = np.random.default_rng(0)
     h0, dhT = rng.normal(size=(3, 4)), rng.normal(size=(3, 4))

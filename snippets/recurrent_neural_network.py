@@ -183,7 +183,8 @@ def forward_and_gradients(x, h0, W_xh, W_hh, b, dh):
 
     Returns
     -------
-    h, dx : ndarray of shape (N, T, H) and (N, T, D)
+    h : ndarray of shape (N, T, H)
+    dx : ndarray of shape (N, T, D)
     dh0 : ndarray of shape (N, H)
     dW_xh : ndarray of shape (D, H)
     dW_hh : ndarray of shape (H, H)
