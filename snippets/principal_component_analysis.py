@@ -110,9 +110,10 @@ def equivalence_cases():
     """Inputs the library equivalent is checked on (see the term's scikit-learn tab).
 
     Tall data (many more samples than features), wide data (N < D), a batch of two, a constant
-    feature (zero variance), features on very different scales and far from the origin. Every
-    case keeps fewer components than the rank of the centred data and has distinct variances, so
-    each kept direction is unique up to the sign the convention fixes.
+    feature (zero variance), features on very different scales and far from the origin. Three
+    cases keep fewer components than the rank of the centred data, three keep all of them (the
+    variance ratios then sum to 1); every kept variance is distinct, so each kept direction is
+    unique up to the sign the convention fixes.
 
     Returns
     -------
