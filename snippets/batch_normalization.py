@@ -221,6 +221,31 @@ def forward_and_gradients(x, gamma, beta, dout, eps=1e-5):
     return out, dx, dgamma, dbeta
 
 
+def running_stats_and_inference(x, gamma, beta, dout=None, momentum=0.1, eps=1e-5):
+    """Running statistics after one training batch, then inference-mode output on the same batch.
+
+    Starts from ``running_mean = 0`` and ``running_var = 1``, what a new ``nn.BatchNorm1d``
+    holds, updates them once with ``x`` and normalises ``x`` with the updated statistics.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, D)
+        N must be at least 2 (the unbiased variance).
+    gamma, beta : ndarray of shape (D,)
+    dout : ignored
+        Present because every case carries one (gradients are compared by the first equivalent).
+    momentum, eps : float
+
+    Returns
+    -------
+    running_mean, running_var : ndarray of shape (D,)
+    out_eval : ndarray of shape (N, D)
+    """
+    d = np.shape(x)[1]
+    running_mean, running_var = update_running_stats(np.zeros(d), np.ones(d), x, momentum)
+    return running_mean, running_var, batch_norm_inference(x, gamma, beta, running_mean, running_var, eps)
+
+
 def check_output_is_standardised():
     """With gamma=1, beta=0 each feature has mean 0 and biased variance var/(var+eps) ~ 1."""
     rng = np.random.default_rng(0)

@@ -135,7 +135,7 @@ def equivalence_cases():
     specs = [  # x shape, w shape, stride, pad
         ((2, 3, 5, 5), (4, 3, 3, 3), 1, 0),
         ((2, 2, 7, 6), (3, 2, 3, 2), 2, 1),
-        ((1, 2, 7, 8), (2, 2, 3, 3), 3, 0),  # row 6 and column 7 are never covered
+        ((1, 2, 7, 8), (2, 2, 3, 3), 3, 0),  # row 6 and columns 6-7 are never covered
         ((1, 3, 6, 6), (2, 3, 1, 1), 1, 0),
         ((3, 1, 5, 5), (1, 1, 5, 5), 1, 2),
     ]

@@ -165,9 +165,9 @@ def equivalence_cases():
     with_nan[0, 1, 2, 3] = np.nan
     specs = [  # x, kernel_size, stride
         (example.reshape(1, 1, 4, 4), 2, None),
-        (rng.normal(size=(2, 3, 6, 6)), 2, None),
+        (rng.normal(size=(2, 3, 7, 7)), 2, None),  # default stride, odd size: row and column 6 dropped
         (rng.normal(size=(2, 2, 7, 5)), 3, 1),  # overlapping
-        (rng.normal(size=(1, 3, 9, 8)), 3, 2),  # overlapping, floor drops the last column
+        (rng.normal(size=(1, 3, 8, 8)), 3, 2),  # overlapping, floor drops the last row and column
         (rng.integers(0, 3, size=(2, 1, 6, 6)).astype(np.float64), 2, 2),  # many ties
         (with_nan, 2, None),
     ]
