@@ -64,7 +64,9 @@ def entropy_from_logits(logits):
     """Entropy of ``softmax(logits)``, computed from log-probabilities.
 
     ``H = -sum_k p_k log p_k`` with ``log p = log_softmax(logits)``, which stays
-    finite for any logits (``np.log(softmax(z))`` can hit log(0)).
+    finite for any finite logits (``np.log(softmax(z))`` can hit log(0)). A ``-inf``
+    logit (a masked class) has ``p = 0`` and adds ``0 log 0 = 0``, like
+    ``torch.distributions.Categorical(logits=z).entropy()``; a row needs one finite logit.
 
     Parameters
     ----------
@@ -79,6 +81,9 @@ def entropy_from_logits(logits):
 
 def entropy_forward(logits):
     """Entropy of ``softmax(logits)`` per row, keeping what the backward pass needs.
+
+    A ``-inf`` logit (a masked class) contributes ``0 log 0 = 0``, not ``0 * -inf = NaN``:
+    the entropy is that of the remaining classes.
 
     Parameters
     ----------
@@ -101,6 +106,7 @@ def entropy_backward(dout, cache):
 
     This is the gradient used by entropy bonuses (to keep a policy from
     collapsing) and confidence penalties (to keep a classifier less sure).
+    A masked class (``-inf`` logit, ``p = 0``) gets a zero gradient.
 
     Parameters
     ----------

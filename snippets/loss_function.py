@@ -235,16 +235,16 @@ def regression_losses_and_gradients(input, target, delta):
 
     Parameters
     ----------
-    input : ndarray of shape (N, D)
-    target : ndarray of shape (N, D)
+    input : ndarray of shape (N,) or (N, D)
+    target : ndarray of the same shape as ``input``
     delta : float
 
     Returns
     -------
     l1 : float
-    dl1 : ndarray of shape (N, D)
+    dl1 : ndarray of the same shape as ``input``
     huber : float
-    dhuber : ndarray of shape (N, D)
+    dhuber : ndarray of the same shape as ``input``
     """
     l1, l1_cache = l1_forward(input, target)
     huber, huber_cache = huber_forward(input, target, delta)

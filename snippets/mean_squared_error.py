@@ -144,13 +144,13 @@ def loss_and_gradient(input, target):
 
     Parameters
     ----------
-    input : ndarray of shape (N, D)
-    target : ndarray of shape (N, D)
+    input : ndarray of shape (N,) or (N, D)
+    target : ndarray of the same shape as ``input``
 
     Returns
     -------
     loss : float
-    dinput : ndarray of shape (N, D)
+    dinput : ndarray of the same shape as ``input``
     """
     loss, cache = mse_forward(input, target)
     return loss, mse_backward(1.0, cache)
