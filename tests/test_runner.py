@@ -8,7 +8,7 @@ import os
 import pytest
 from termbook.execution.cache import Cache
 from termbook.execution.pool import Limits, RunRequest, RunStatus, WorkerPool
-from termbook.execution.verification import verify_terms
+from termbook.execution.verification import Failure, verify_terms
 from termbook.loading import load_glossary
 
 from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, term
@@ -156,3 +156,15 @@ def test_snippet_cannot_write_into_the_repository(pool, project):
     reply = run(pool, project, f"open({str(target)!r}, 'w').write('x')\n")
     assert "Permission denied" in reply.demo_error.message
     assert not target.exists()
+
+
+def test_a_timeout_is_not_cached(pool, project, tmp_path):
+    """How long a run takes depends on the machine's load: the next build tries again."""
+    project.add_snippet("slow", "import time\ntime.sleep(1e6)\n\ndef check_x():\n    pass\n", "")
+    project.add_term("slow", {"term": "Slow", "summary": "s.", "definition": "a\n\nb", "verify": {"timeout": 1}})
+    terms = _glossary(project)
+    cache = Cache(tmp_path / "cache")
+    first = verify_terms(terms, project.root, pool, cache)["slow"]
+    again = verify_terms(terms, project.root, pool, cache)["slow"]
+    assert first.failure is Failure.DID_NOT_RUN and "timed out" in first.reason
+    assert not again.cached, "a timeout is run again, not taken from the cache"

@@ -31,8 +31,12 @@ class RunStatus(enum.StrEnum):
 
     @property
     def cacheable(self) -> bool:
-        """A property of the snippet (worth remembering), not an accident of the runner."""
-        return self in (RunStatus.RAN, RunStatus.TIMEOUT, RunStatus.CRASHED, RunStatus.LIMIT)
+        """A property of the snippet (worth remembering), not an accident of the runner.
+
+        A timeout is not remembered: how long a run takes depends on how busy the machine is, and
+        a snippet that timed out on a loaded machine must get its next chance.
+        """
+        return self in (RunStatus.RAN, RunStatus.CRASHED, RunStatus.LIMIT)
 
 
 @dataclass(frozen=True)
