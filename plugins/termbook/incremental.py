@@ -1,0 +1,289 @@
+"""The edit loop: after a term file or snippet is saved, redo only what the change touches.
+
+:class:`LiveGlossary` keeps the glossary of the last good build (terms, links, graph, snippet
+results, the Markdown of every generated page on disk) and :meth:`LiveGlossary.update` brings it
+up to date with the files as they are now:
+
+* it re-reads only the term files whose stamp (modification time, size) changed, and re-runs only
+  the snippets whose run could differ (the changed snippets, the snippets importing them, and the
+  snippets of changed terms; everything else is judged from the cache);
+* it re-links only the changed terms and the terms whose links show a changed summary (a link's
+  tooltip is the target's summary); the graph, backlinks, prerequisites and notation are cheap and
+  recomputed whole;
+* a term page is rendered again when anything it shows changed: its own term or snippet, or the
+  name, summary or tags of a term in its related list, *Referenced by*, *Before this*, *Builds on
+  this* or its neighbourhood picture. The A–Z index, learning paths, notation page, ``terms.json``
+  and ``cards.js`` (the link previews) are rendered whole and kept only when they changed; the graph
+  page when a name, summary, tag or link changed.
+
+The answer is an :class:`Update`: the pages whose HTML must be made again and the generated files
+to copy, or :attr:`Outcome.FULL` when the change needs a whole build (a term added or removed, a
+name, alias, plural, tag or ``no_autolink`` changed — they change what every page links and the
+tags page — or the notation file or page template changed), or :attr:`Outcome.BROKEN` with the
+errors of an edit that cannot be built: then nothing is written and the last good site stays, and
+the next save that fixes it is compared with the last good state.
+
+Nothing here imports MkDocs: the plugin turns the pages into HTML (:mod:`termbook.plugin`).
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import Problem, Severity, relative
+from .execution.cache import Cache
+from .execution.pool import WorkerPool
+from .execution.verification import SnippetResult, verify_terms
+from .files import atomic_write_text
+from .finishing import Site, data_files
+from .glossary import BuildOptions, GlossaryBuild, connect
+from .linking import Linker, link_term, phrases_of
+from .loading import invisible_problems, load_term
+from .model import Term
+from .pages import UsedIn, glossary_pages, render_term_files, tutorial_uses
+from .project import Project
+from .validation import check_glossary
+
+Stamp = tuple[int, int]  # (st_mtime_ns, st_size)
+
+
+class Outcome(enum.StrEnum):
+    UNCHANGED = "unchanged"  # no term file, snippet or pinned output changed
+    UPDATED = "updated"  # Update.pages and Update.files were written again
+    FULL = "full"  # the change needs a whole build (Update.reason says why)
+    BROKEN = "broken"  # the edit has errors (Update.problems); nothing was written
+
+
+@dataclass
+class Update:
+    outcome: Outcome
+    pages: list[str] = field(default_factory=list)  # docs-relative pages whose HTML must be made again
+    files: list[str] = field(default_factory=list)  # docs-relative generated files written again
+    problems: list[Problem] = field(default_factory=list)  # the errors (BROKEN), else the changed terms' warnings
+    ran: list[str] = field(default_factory=list)  # slugs whose snippet was executed
+    reason: str = ""
+
+
+def take_stamps(project: Project) -> dict[Path, Stamp]:
+    """The stamp of every file the glossary is made from: term files, snippets, pinned outputs, notation."""
+    out: dict[Path, Stamp] = {}
+
+    def add(path: Path) -> None:
+        try:
+            st = path.stat()
+        except OSError:
+            return
+        out[path] = (st.st_mtime_ns, st.st_size)
+
+    for folder, suffixes in ((project.terms_dir, (".yml", ".yaml")), (project.snippets_dir, (".py", ".out"))):
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__" and not d.startswith(".")]
+            for name in filenames:
+                if name.endswith(suffixes) and not name.startswith("."):
+                    add(Path(dirpath) / name)
+    for extra in (project.notation_file, project.template):
+        if extra is not None:
+            add(extra)
+    return out
+
+
+class LiveGlossary:
+    """The glossary of the last good build, kept between rebuilds of ``mkdocs serve``."""
+
+    def __init__(self, site: Site, options: BuildOptions, stamps: dict[Path, Stamp]):
+        self.site = site
+        self.options = options
+        self.stamps = stamps  # taken before the build read the files: an edit during it is seen next time
+        self.store = site.build.project.cache_dir / "generated"
+        self.used_in: UsedIn = tutorial_uses(site.build)
+        self._pool: WorkerPool | None = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
+
+    # -- the update ------------------------------------------------------------------------------
+
+    def update(self) -> Update:
+        project = self.site.build.project
+        old = self.site.build
+        now = take_stamps(project)
+        changed = {p for p in now.keys() | self.stamps.keys() if now.get(p) != self.stamps.get(p)}
+        if not changed:
+            return Update(Outcome.UNCHANGED)
+        for extra in (project.notation_file, project.template):
+            if extra in changed:
+                return Update(Outcome.FULL, reason=f"{relative(extra, project.root)} changed")
+        term_paths = sorted(p for p in changed if p.parent == project.terms_dir)
+        for path in term_paths:
+            if path not in now or path not in self.stamps:
+                return Update(Outcome.FULL, reason=f"{relative(path, project.root)} was {'added' if path in now else 'removed'}")
+        snippet_paths = sorted(p for p in changed if p not in term_paths)
+
+        # 1. the changed term files, each on its own
+        problems: list[Problem] = []
+        by_slug = old.by_slug
+        fresh: dict[str, Term] = {}
+        for path in term_paths:
+            term, file_problems = load_term(path, project)
+            problems += file_problems
+            if term is not None:
+                fresh[term.slug] = term
+        if errors := [p for p in problems if p.severity is Severity.ERROR]:
+            return Update(Outcome.BROKEN, problems=errors)
+        for slug, term in fresh.items():
+            before = by_slug.get(slug)
+            if before is None:
+                return Update(Outcome.FULL, reason=f"{slug} is a new term")
+            if (
+                phrases_of(before) != phrases_of(term)
+                or before.data.no_autolink != term.data.no_autolink
+                or before.data.tags != term.data.tags
+            ):
+                return Update(Outcome.FULL, reason=f"{slug}: its name, aliases, plurals, tags or no_autolink changed")
+        terms = [fresh.get(t.slug, t) for t in old.terms]
+        build = GlossaryBuild(project=project, terms=terms)
+        root = project.root
+        problems += check_glossary(terms, root, present={t.slug for t in terms})
+        for path in snippet_paths:
+            if path in now:
+                try:
+                    problems += invisible_problems(path.read_text(encoding="utf-8"), relative(path, root))
+                except (OSError, UnicodeDecodeError):
+                    pass  # the runner reports an unreadable snippet where it is used
+
+        # 2. links: the phrases are unchanged, so only the changed terms and the links showing a changed summary
+        shown = {s for s, t in fresh.items() if t.data.summary != by_slug[s].data.summary}
+        linker = Linker(terms)
+        new_by_slug = build.by_slug
+        relink = set(fresh) | {s for s, linked in old.linked.items() if shown & set(linked.targets)}
+        build.linked = dict(old.linked)
+        for slug in relink:
+            term = new_by_slug[slug]
+            build.linked[slug], link_problems = link_term(term, linker, relative(term.path, root))
+            problems += link_problems
+        problems += connect(build)
+        if errors := [p for p in problems if p.severity is Severity.ERROR]:
+            return Update(Outcome.BROKEN, problems=errors)
+
+        # 3. snippets: the changed ones, those of changed terms, and everything importing them
+        verify = self._to_verify(build, old, set(fresh), snippet_paths)
+        results = dict(old.results)
+        if verify and self.options.run_snippets:
+            chosen = [t for t in terms if t.slug in verify]
+            ran = verify_terms(chosen, project, self._workers(), Cache(project.cache_dir, enabled=self.options.use_cache))
+            results.update(ran)
+        build.results = {t.slug: results[t.slug] for t in terms if t.slug in results and t.snippet is not None}
+        for slug in verify:
+            if len(_figures(build.results.get(slug))) != len(_figures(old.results.get(slug))):
+                return Update(Outcome.FULL, reason=f"{slug}: its snippet draws a different number of figures")
+        problems += [build.results[s].problem() for s in verify if s in build.results and not build.results[s].verified]
+
+        # 4. what is shown where: the pages whose inputs changed
+        old_view, new_view = _views(old), _views(build)
+        affected = set(fresh) | relink | verify | {s for s in new_view if new_view[s] != old_view.get(s)}
+        update = Update(Outcome.UPDATED, ran=sorted(s for s in verify if s in build.results and not build.results[s].cached))
+        layout = project.layout
+        written: dict[str, bool] = {}
+
+        def put(page: bool, path: str, text: str) -> None:
+            written[path] = self._put(path, text) or (page and path.endswith(".md") and layout.slug_of(path) in affected)
+
+        for slug in sorted(affected):
+            term = new_by_slug[slug]
+            if slug not in relink:  # the prose of a page written before may have been let go
+                build.linked[slug] = link_term(term, linker, relative(term.path, root))[0]
+            render_term_files(build, term, self.used_in, put, new_by_slug)
+        for rel, text in glossary_pages(build, new_by_slug).items():
+            put(True, rel, text)
+        if _graph_view(old) != _graph_view(build):
+            written[layout.graph_page] = True
+        self.site.build = build
+        for rel, text in data_files(self.site).items():
+            put(False, rel, text)
+        for rel, changed_now in written.items():
+            if changed_now:
+                (update.pages if rel.endswith(".md") else update.files).append(rel)
+        self.stamps = now
+        paths = {relative(p, root) for p in [*term_paths, *snippet_paths]} | {
+            relative(t.snippet, root) for t in terms if t.slug in verify and t.snippet
+        }
+        update.problems = [p for p in problems if p.severity is Severity.WARNING and p.file in paths]
+        return update
+
+    # -- parts -----------------------------------------------------------------------------------
+
+    def _workers(self) -> WorkerPool:
+        if self._pool is None:  # warm workers for the whole session: a snippet edit runs at once
+            self._pool = WorkerPool(self.site.build.project.import_root, jobs=self.options.jobs)
+        return self._pool
+
+    def _put(self, rel: str, text: str) -> bool:
+        """Write a generated file if its text changed; whether it did."""
+        path = self.store / rel
+        data = text.encode("utf-8")
+        try:
+            if path.read_bytes() == data:
+                return False
+        except OSError:
+            pass
+        atomic_write_text(path, text)
+        return True
+
+    def _to_verify(self, build: GlossaryBuild, old: GlossaryBuild, changed_terms: set[str], snippet_paths: list[Path]) -> set[str]:
+        snippet_of = {t.snippet.resolve(): t.slug for t in build.terms if t.snippet is not None}
+        seeds = {s for s in changed_terms if build.by_slug[s].snippet is not None}
+        for path in snippet_paths:
+            slug = snippet_of.get(path.with_suffix(".py").resolve())
+            if slug is not None:
+                seeds.add(slug)
+            elif path.suffix == ".py":  # a helper module no term owns: any snippet may import it
+                return set(snippet_of.values())
+        out, todo = set(), list(seeds)
+        while todo:  # and every snippet that builds on them (imports are prerequisites)
+            slug = todo.pop()
+            if slug in out:
+                continue
+            out.add(slug)
+            todo += build.prerequisites.after.get(slug, []) + old.prerequisites.after.get(slug, [])
+        return {s for s in out if s in snippet_of.values()}
+
+
+def _figures(result: SnippetResult | None) -> list:
+    return result.figures if result is not None else []
+
+
+def _views(build: GlossaryBuild) -> dict[str, tuple]:
+    """What each term page shows of other terms, by slug: a page whose view changed is made again."""
+    by_slug = build.by_slug
+
+    def show(slug: str) -> tuple:
+        term = by_slug.get(slug)
+        return (slug, term.name, term.data.summary, tuple(term.data.tags)) if term else (slug,)
+
+    usage: dict[str, list[str]] = {}
+    for tex, slugs in build.notation_usage.items():
+        for slug in slugs:
+            usage.setdefault(slug, []).append(tex)
+    views = {}
+    for term in build.terms:
+        slug = term.slug
+        views[slug] = (
+            tuple(show(s) for s in term.data.related),
+            tuple(show(t.slug) for t in build.incoming.get(slug, [])),
+            tuple((show(p.slug), p.why) for p in build.prerequisites.before.get(slug, [])),
+            tuple(show(s) for s in build.prerequisites.after.get(slug, [])),
+            tuple(show(s) for s in build.outgoing(slug)),
+            tuple(usage.get(slug, [])),
+        )
+    return views
+
+
+def _graph_view(build: GlossaryBuild) -> tuple:
+    """What the whole-glossary picture shows."""
+    terms = tuple((t.slug, t.name, t.data.summary, tuple(t.data.tags)) for t in build.terms)
+    return terms, tuple(sorted((e.source, e.target, e.kind) for e in build.graph))
