@@ -75,6 +75,7 @@ def stored(live: LiveGlossary, rel: str) -> str:
 
 def assert_same_as_whole_build(live: LiveGlossary) -> None:
     """Every page and file the kept glossary has written is what a build from scratch makes."""
+    live.finish()  # terms.json, written once the pages are served
     fresh = build_pages(BuildOptions(live.site.build.project, jobs=1))
     assert not fresh.errors
     for rel, text in {**fresh.pages, **fresh.assets}.items():

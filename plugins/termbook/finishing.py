@@ -223,9 +223,16 @@ def prepare_site(
     return site
 
 
-def data_files(site: Site) -> dict[str, str]:
-    """The files made from the whole glossary: terms.json, the schema, the link previews' cards.js."""
+def data_files(site: Site, whole: bool = True) -> dict[str, str]:
+    """The files made from the whole glossary: the link previews' cards.js, the schema, terms.json.
+
+    ``whole=False`` leaves out terms.json, which no page shows and which takes longest.
+    """
     build, layout = site.build, site.build.project.layout
+    cards = preview_cards_js(build.terms, lambda slug: site.url_of(layout.term_page(slug)))
+    files = {layout.asset("cards.js"): cards, layout.schema: json_schema_text()}
+    if not whole:
+        return files
     snippet_paths = {t.slug: relative(t.snippet, build.project.root) for t in build.terms if t.snippet}
     terms_json = glossary_json(
         build.terms,
@@ -236,8 +243,7 @@ def data_files(site: Site) -> dict[str, str]:
         snippet_paths,
         build.prerequisites,
     )
-    cards = preview_cards_js(build.terms, lambda slug: site.url_of(layout.term_page(slug)))
-    return {layout.terms_json: terms_json, layout.schema: json_schema_text(), layout.asset("cards.js"): cards}
+    return {layout.terms_json: terms_json, **files}
 
 
 PAGE_SUFFIXES = (".md", ".ipynb")

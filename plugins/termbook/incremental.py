@@ -7,9 +7,10 @@ up to date with the files as they are now:
 * it re-reads only the term files whose stamp (modification time, size) changed, and re-runs only
   the snippets whose run could differ (the changed snippets, the snippets importing them, and the
   snippets of changed terms; everything else is judged from the cache);
-* it re-links only the changed terms and the terms whose links show a changed summary (a link's
-  tooltip is the target's summary); the graph, backlinks, prerequisites and notation are cheap and
-  recomputed whole;
+* it re-links only the terms whose pages it renders again: names and aliases are unchanged in an
+  update (or the build is whole), so what each term links to is too, and only the link tooltips
+  (the targets' summaries) can differ; the graph, backlinks and notation are recomputed whole, the
+  prerequisites when a snippet's imports or a ``prerequisites`` field may have changed;
 * a term page is rendered again when anything it shows changed: its own term or snippet, or the
   name, summary or tags of a term in its related list, *Referenced by*, *Before this*, *Builds on
   this* or its neighbourhood picture. The A–Z index, learning paths, notation page, ``terms.json``
@@ -39,13 +40,16 @@ from .execution.pool import WorkerPool
 from .execution.verification import SnippetResult, verify_terms
 from .files import atomic_write_text
 from .finishing import Site, data_files
-from .glossary import BuildOptions, GlossaryBuild, connect
-from .linking import Linker, link_term, phrases_of
+from .glossary import BuildOptions, GlossaryBuild
+from .graph import edges
+from .linking import Linker, backlinks, link_term, phrases_of
 from .loading import invisible_problems, load_term
 from .model import Term
+from .notation import notation_usage
 from .pages import UsedIn, glossary_pages, render_term_files, tutorial_uses
+from .prerequisites import prerequisite_graph
 from .project import Project
-from .validation import check_glossary
+from .validation import check_related
 
 Stamp = tuple[int, int]  # (st_mtime_ns, st_size)
 
@@ -100,6 +104,11 @@ class LiveGlossary:
         self.store = site.build.project.cache_dir / "generated"
         self.used_in: UsedIn = tutorial_uses(site.build)
         self._pool: WorkerPool | None = None
+        self._views = _views(site.build)
+        self._symbols: dict[str, list[str]] = {}  # slug -> the notation symbols its formulas use
+        for tex, slugs in site.build.notation_usage.items():
+            for slug in slugs:
+                self._symbols.setdefault(slug, []).append(tex)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -123,6 +132,9 @@ class LiveGlossary:
             if path not in now or path not in self.stamps:
                 return Update(Outcome.FULL, reason=f"{relative(path, project.root)} was {'added' if path in now else 'removed'}")
         snippet_paths = sorted(p for p in changed if p not in term_paths)
+        for path in snippet_paths:
+            if path.suffix == ".py" and (path not in now or path not in self.stamps):
+                return Update(Outcome.FULL, reason=f"{relative(path, project.root)} was {'added' if path in now else 'removed'}")
 
         # 1. the changed term files, each on its own
         problems: list[Problem] = []
@@ -148,7 +160,8 @@ class LiveGlossary:
         terms = [fresh.get(t.slug, t) for t in old.terms]
         build = GlossaryBuild(project=project, terms=terms)
         root = project.root
-        problems += check_glossary(terms, root, present={t.slug for t in terms})
+        # names and aliases are unchanged (or the build is whole), so only the changed related lists
+        problems += check_related(list(fresh.values()), {t.slug for t in terms}, root)
         for path in snippet_paths:
             if path in now:
                 try:
@@ -156,17 +169,17 @@ class LiveGlossary:
                 except (OSError, UnicodeDecodeError):
                     pass  # the runner reports an unreadable snippet where it is used
 
-        # 2. links: the phrases are unchanged, so only the changed terms and the links showing a changed summary
-        shown = {s for s, t in fresh.items() if t.data.summary != by_slug[s].data.summary}
+        # 2. links: the phrases are unchanged, so what every other term links to is too (a page that
+        # links a changed term, and so shows its summary as a tooltip, is linked again when it is
+        # rendered again, below)
         linker = Linker(terms)
         new_by_slug = build.by_slug
-        relink = set(fresh) | {s for s, linked in old.linked.items() if shown & set(linked.targets)}
         build.linked = dict(old.linked)
-        for slug in relink:
+        for slug in fresh:
             term = new_by_slug[slug]
             build.linked[slug], link_problems = link_term(term, linker, relative(term.path, root))
             problems += link_problems
-        problems += connect(build)
+        problems += self._connect(build, old, fresh, snippet_paths)
         if errors := [p for p in problems if p.severity is Severity.ERROR]:
             return Update(Outcome.BROKEN, problems=errors)
 
@@ -184,8 +197,8 @@ class LiveGlossary:
         problems += [build.results[s].problem() for s in verify if s in build.results and not build.results[s].verified]
 
         # 4. what is shown where: the pages whose inputs changed
-        old_view, new_view = _views(old), _views(build)
-        affected = set(fresh) | relink | verify | {s for s in new_view if new_view[s] != old_view.get(s)}
+        old_view, new_view = self._views, _views(build)
+        affected = set(fresh) | verify | {s for s in new_view if new_view[s] != old_view.get(s)}
         update = Update(Outcome.UPDATED, ran=sorted(s for s in verify if s in build.results and not build.results[s].cached))
         layout = project.layout
         written: dict[str, bool] = {}
@@ -195,7 +208,7 @@ class LiveGlossary:
 
         for slug in sorted(affected):
             term = new_by_slug[slug]
-            if slug not in relink:  # the prose of a page written before may have been let go
+            if slug not in fresh:  # with the summaries its links show now
                 build.linked[slug] = link_term(term, linker, relative(term.path, root))[0]
             render_term_files(build, term, self.used_in, put, new_by_slug)
         for rel, text in glossary_pages(build, new_by_slug).items():
@@ -203,7 +216,8 @@ class LiveGlossary:
         if _graph_view(old) != _graph_view(build):
             written[layout.graph_page] = True
         self.site.build = build
-        for rel, text in data_files(self.site).items():
+        self._views = new_view
+        for rel, text in data_files(self.site, whole=False).items():
             put(False, rel, text)
         for rel, changed_now in written.items():
             if changed_now:
@@ -215,7 +229,42 @@ class LiveGlossary:
         update.problems = [p for p in problems if p.severity is Severity.WARNING and p.file in paths]
         return update
 
+    def finish(self) -> list[str]:
+        """Write what no page shows and is slow to make (``terms.json``); the files that changed.
+
+        The plugin calls it once the pages of an update are served.
+        """
+        rel = self.site.build.project.layout.terms_json
+        return [rel] if self._put(rel, data_files(self.site)[rel]) else []
+
     # -- parts -----------------------------------------------------------------------------------
+
+    def _connect(self, build: GlossaryBuild, old: GlossaryBuild, fresh: dict[str, Term], snippet_paths: list[Path]) -> list[Problem]:
+        """What follows from the links, as :func:`termbook.glossary.connect`, but each term's formulas read once."""
+        project, terms = build.project, build.terms
+        prose_targets = {slug: linked.targets for slug, linked in build.linked.items()}
+        build.graph = edges(terms, prose_targets)
+        build.incoming = backlinks(terms, prose_targets)
+        problems: list[Problem] = []
+        imports_changed = any(p.suffix == ".py" for p in snippet_paths)
+        if imports_changed or any(
+            t.data.prerequisites != old.by_slug[s].data.prerequisites or t.snippet != old.by_slug[s].snippet for s, t in fresh.items()
+        ):
+            build.prerequisites, problems = prerequisite_graph(terms, project)
+        else:
+            build.prerequisites = old.prerequisites  # no snippet's imports and no prerequisites field changed
+        build.notation = old.notation  # the notation file is unchanged (or the build is whole)
+        if build.notation and project.notation_file is not None:
+            file = relative(project.notation_file, project.root)
+            for slug, term in fresh.items():
+                usage, usage_problems = notation_usage([term], build.notation, project.root, file)
+                self._symbols[slug] = [tex for tex, slugs in usage.items() if slugs]
+                problems += usage_problems
+            build.notation_usage = {s.tex: [] for s in build.notation}
+            for term in terms:
+                for tex in self._symbols.get(term.slug, []):
+                    build.notation_usage[tex].append(term.slug)
+        return problems
 
     def _workers(self) -> WorkerPool:
         if self._pool is None:  # warm workers for the whole session: a snippet edit runs at once
@@ -235,10 +284,10 @@ class LiveGlossary:
         return True
 
     def _to_verify(self, build: GlossaryBuild, old: GlossaryBuild, changed_terms: set[str], snippet_paths: list[Path]) -> set[str]:
-        snippet_of = {t.snippet.resolve(): t.slug for t in build.terms if t.snippet is not None}
+        snippet_of = {t.snippet: t.slug for t in build.terms if t.snippet is not None}
         seeds = {s for s in changed_terms if build.by_slug[s].snippet is not None}
         for path in snippet_paths:
-            slug = snippet_of.get(path.with_suffix(".py").resolve())
+            slug = snippet_of.get(path.with_suffix(".py"))
             if slug is not None:
                 seeds.add(slug)
             elif path.suffix == ".py":  # a helper module no term owns: any snippet may import it
@@ -259,28 +308,27 @@ def _figures(result: SnippetResult | None) -> list:
 
 def _views(build: GlossaryBuild) -> dict[str, tuple]:
     """What each term page shows of other terms, by slug: a page whose view changed is made again."""
-    by_slug = build.by_slug
+    shown = {t.slug: (t.slug, t.name, t.data.summary, tuple(t.data.tags)) for t in build.terms}
 
     def show(slug: str) -> tuple:
-        term = by_slug.get(slug)
-        return (slug, term.name, term.data.summary, tuple(term.data.tags)) if term else (slug,)
+        return shown.get(slug) or (slug,)
 
     usage: dict[str, list[str]] = {}
     for tex, slugs in build.notation_usage.items():
         for slug in slugs:
             usage.setdefault(slug, []).append(tex)
-    views = {}
-    for term in build.terms:
-        slug = term.slug
-        views[slug] = (
-            tuple(show(s) for s in term.data.related),
-            tuple(show(t.slug) for t in build.incoming.get(slug, [])),
-            tuple((show(p.slug), p.why) for p in build.prerequisites.before.get(slug, [])),
-            tuple(show(s) for s in build.prerequisites.after.get(slug, [])),
-            tuple(show(s) for s in build.outgoing(slug)),
-            tuple(usage.get(slug, [])),
+    before, after = build.prerequisites.before, build.prerequisites.after
+    return {
+        t.slug: (
+            tuple(map(show, t.data.related)),
+            tuple(shown[i.slug] for i in build.incoming.get(t.slug, [])),
+            tuple((show(p.slug), p.why) for p in before.get(t.slug, [])),
+            tuple(map(show, after.get(t.slug, []))),
+            tuple(map(show, build.outgoing(t.slug))),
+            tuple(usage.get(t.slug, [])),
         )
-    return views
+        for t in build.terms
+    }
 
 
 def _graph_view(build: GlossaryBuild) -> tuple:
