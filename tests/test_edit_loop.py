@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from termbook.errors import Problem
 from termbook.finishing import prepare_site
 from termbook.glossary import BuildOptions
-from termbook.incremental import LiveGlossary, Outcome, take_stamps
+from termbook.incremental import LiveGlossary, Outcome, take_stamps, with_error_banner
 from termbook.pages import build_pages
 from termbook.project import Project as TermbookProject
 
@@ -197,3 +198,18 @@ def test_adding_or_removing_a_term_or_renaming_one_needs_a_whole_build(glossary,
     live, _ = start(glossary)
     edit_term(glossary, "weight-decay", aliases=["L2 penalty"])  # every page may link it now
     assert live.update().outcome is Outcome.FULL
+
+
+PAGE = '<html><body><article class="md-content__inner md-typeset"><h1>Dropout</h1></article></body></html>'
+
+
+def test_the_error_banner_goes_on_top_of_the_article_and_away_again():
+    problem = Problem("terms/dropout.yml", "expected <b>a mapping</b>", line=2, field="summary")
+
+    shown = with_error_banner(PAGE, [problem])
+
+    assert shown.index("The last edit cannot be built") < shown.index("<h1>Dropout</h1>")
+    assert shown.startswith('<html><body><article class="md-content__inner md-typeset"><!-- termbook-edit-error -->')
+    assert "terms/dropout.yml:2: summary: expected &lt;b&gt;a mapping&lt;/b&gt;" in shown
+    assert with_error_banner(with_error_banner(shown, [problem]), [problem]) == shown  # one banner, never two
+    assert with_error_banner(shown, []) == PAGE

@@ -30,7 +30,9 @@ Nothing here imports MkDocs: the plugin turns the pages into HTML (:mod:`termboo
 from __future__ import annotations
 
 import enum
+import html
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,6 +71,30 @@ class Update:
     problems: list[Problem] = field(default_factory=list)  # the errors (BROKEN), else the changed terms' warnings
     ran: list[str] = field(default_factory=list)  # slugs whose snippet was executed
     reason: str = ""
+
+
+_BANNER = re.compile(r"<!-- termbook-edit-error -->.*?<!-- /termbook-edit-error -->\n?", re.S)
+_ARTICLE = re.compile(r"<article\b[^>]*>")
+
+
+def with_error_banner(page: str, problems: list[Problem]) -> str:
+    """A served page with the errors of the last edit on top (none: the banner taken away).
+
+    Under `mkdocs serve` an edit that cannot be built leaves the last good page in place; the
+    banner on the edited term's page says why the page did not change, and where to look.
+    """
+    page = _BANNER.sub("", page)
+    if not problems:
+        return page
+    items = "".join(f"<li><pre>{html.escape(p.format())}</pre></li>" for p in problems)
+    banner = (
+        '<!-- termbook-edit-error --><div class="admonition failure" role="alert">'
+        '<p class="admonition-title">The last edit cannot be built: this is the page as it was before it</p>'
+        f"<ul>{items}</ul></div><!-- /termbook-edit-error -->\n"
+    )
+    match = _ARTICLE.search(page)
+    at = match.end() if match else 0
+    return page[:at] + banner + page[at:]
 
 
 def take_stamps(project: Project) -> dict[Path, Stamp]:
