@@ -213,3 +213,19 @@ def test_the_error_banner_goes_on_top_of_the_article_and_away_again():
     assert "terms/dropout.yml:2: summary: expected &lt;b&gt;a mapping&lt;/b&gt;" in shown
     assert with_error_banner(with_error_banner(shown, [problem]), [problem]) == shown  # one banner, never two
     assert with_error_banner(shown, []) == PAGE
+
+
+def test_a_whole_build_that_would_stop_at_errors_is_not_asked_for(glossary, start):
+    live, _ = start(glossary)
+    glossary.add_term("momentum", "term: Momentum\nsummary: [unclosed\n")
+    broken = live.update()
+    assert broken.outcome is Outcome.BROKEN
+    assert {p.file for p in broken.problems} == {"terms/momentum.yml"}
+
+    (glossary.root / "terms" / "momentum.yml").unlink()
+    assert live.update().outcome is Outcome.UNCHANGED  # back to what was built
+
+    (glossary.root / "terms" / "dropout.yml").unlink()  # layer-norm lists it as related
+    removed = live.update()
+    assert removed.outcome is Outcome.BROKEN
+    assert [(p.file, p.field) for p in removed.problems] == [("terms/layer-norm.yml", "related[0]")]

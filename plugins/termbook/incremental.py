@@ -21,8 +21,9 @@ The answer is an :class:`Update`: the pages whose HTML must be made again and th
 to copy, or :attr:`Outcome.FULL` when the change needs a whole build (a term added or removed, a
 name, alias, plural, tag or ``no_autolink`` changed — they change what every page links and the
 tags page — or the notation file or page template changed), or :attr:`Outcome.BROKEN` with the
-errors of an edit that cannot be built: then nothing is written and the last good site stays, and
-the next save that fixes it is compared with the last good state.
+errors of an edit that cannot be built (checked before a whole build too, which would stop at them):
+then nothing is written and the last good site stays, and the next save that fixes it is compared
+with the last good state.
 
 Nothing here imports MkDocs: the plugin turns the pages into HTML (:mod:`termbook.plugin`).
 """
@@ -33,7 +34,7 @@ import enum
 import html
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import Problem, Severity, relative
@@ -42,7 +43,7 @@ from .execution.pool import WorkerPool
 from .execution.verification import SnippetResult, verify_terms
 from .files import atomic_write_text
 from .finishing import Site, data_files
-from .glossary import BuildOptions, GlossaryBuild
+from .glossary import BuildOptions, GlossaryBuild, load_and_verify
 from .graph import edges
 from .linking import Linker, backlinks, link_term, phrases_of
 from .loading import invisible_problems, load_term
@@ -152,15 +153,15 @@ class LiveGlossary:
             return Update(Outcome.UNCHANGED)
         for extra in (project.notation_file, project.template):
             if extra in changed:
-                return Update(Outcome.FULL, reason=f"{relative(extra, project.root)} changed")
+                return self._whole(f"{relative(extra, project.root)} changed")
         term_paths = sorted(p for p in changed if p.parent == project.terms_dir)
         for path in term_paths:
             if path not in now or path not in self.stamps:
-                return Update(Outcome.FULL, reason=f"{relative(path, project.root)} was {'added' if path in now else 'removed'}")
+                return self._whole(f"{relative(path, project.root)} was {'added' if path in now else 'removed'}")
         snippet_paths = sorted(p for p in changed if p not in term_paths)
         for path in snippet_paths:
             if path.suffix == ".py" and (path not in now or path not in self.stamps):
-                return Update(Outcome.FULL, reason=f"{relative(path, project.root)} was {'added' if path in now else 'removed'}")
+                return self._whole(f"{relative(path, project.root)} was {'added' if path in now else 'removed'}")
 
         # 1. the changed term files, each on its own
         problems: list[Problem] = []
@@ -176,13 +177,13 @@ class LiveGlossary:
         for slug, term in fresh.items():
             before = by_slug.get(slug)
             if before is None:
-                return Update(Outcome.FULL, reason=f"{slug} is a new term")
+                return self._whole(f"{slug} is a new term")
             if (
                 phrases_of(before) != phrases_of(term)
                 or before.data.no_autolink != term.data.no_autolink
                 or before.data.tags != term.data.tags
             ):
-                return Update(Outcome.FULL, reason=f"{slug}: its name, aliases, plurals, tags or no_autolink changed")
+                return self._whole(f"{slug}: its name, aliases, plurals, tags or no_autolink changed")
         terms = [fresh.get(t.slug, t) for t in old.terms]
         build = GlossaryBuild(project=project, terms=terms)
         root = project.root
@@ -219,7 +220,7 @@ class LiveGlossary:
         build.results = {t.slug: results[t.slug] for t in terms if t.slug in results and t.snippet is not None}
         for slug in verify:
             if len(_figures(build.results.get(slug))) != len(_figures(old.results.get(slug))):
-                return Update(Outcome.FULL, reason=f"{slug}: its snippet draws a different number of figures")
+                return self._whole(f"{slug}: its snippet draws a different number of figures")
         problems += [build.results[s].problem() for s in verify if s in build.results and not build.results[s].verified]
 
         # 4. what is shown where: the pages whose inputs changed
@@ -264,6 +265,13 @@ class LiveGlossary:
         return [rel] if self._put(rel, data_files(self.site)[rel]) else []
 
     # -- parts -----------------------------------------------------------------------------------
+
+    def _whole(self, reason: str) -> Update:
+        """A whole build, unless it would stop at errors in the term files: then nothing changes."""
+        errors = load_and_verify(replace(self.options, run_snippets=False)).errors
+        if errors:
+            return Update(Outcome.BROKEN, problems=errors)
+        return Update(Outcome.FULL, reason=reason)
 
     def _connect(self, build: GlossaryBuild, old: GlossaryBuild, fresh: dict[str, Term], snippet_paths: list[Path]) -> list[Problem]:
         """What follows from the links, as :func:`termbook.glossary.connect`, but each term's formulas read once."""
