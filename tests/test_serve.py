@@ -134,6 +134,10 @@ def test_adding_a_term_and_editing_a_docs_page_rebuild_the_whole_site(served, pr
     assert 'href="dropout.html"' in page
     assert "Momentum" in served.get("terms/index.html")
 
+    (project.root / "terms" / "momentum.yml").unlink()
+    served.wait_for(lambda: "Momentum" not in served.get("terms/index.html"), "the A–Z index without Momentum")
+    assert "Momentum is often combined with" not in (served.get("terms/momentum.html") or "")
+
     (project.root / "docs" / "index.md").write_text("# Tiny\n\nHello again.\n")
     served.page_with("index.html", "Hello again.")
-    assert served.text().count("Building documentation") == 3
+    assert served.text().count("Building documentation") == 4

@@ -76,6 +76,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         root = Path(config.config_file_path or ".").resolve().parent
         self.project = Project.create(root, dict(self.config), Path(config.docs_dir))
         config.watch += [str(self.project.terms_dir), str(self.project.snippets_dir)]  # `mkdocs serve` reloads
+        config.watch += [str(path) for path in (self.project.notation_file, self.project.template) if path and path.is_file()]
         config.extra_css += [self.project.layout.asset(name) for name in STYLES]
         config.extra_javascript += [self.project.layout.asset(name) for name in SCRIPTS]  # previews, graph explorer
         shim = self.project.layout.asset("iframe-worker-shim.js")
