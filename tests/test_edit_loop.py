@@ -138,6 +138,36 @@ def test_editing_a_snippet_runs_only_that_snippet_again(glossary, start):
     assert_same_as_whole_build(live)
 
 
+IMPORTER = """
+import numpy as np
+from snippets.dropout import double
+
+
+def check_twice_is_four_times():
+    np.testing.assert_allclose(double(double(np.ones(2))), 4 * np.ones(2))
+
+
+if __name__ == "__main__":
+    print("quadruple:", double(double(np.arange(2.0))))
+"""
+
+
+def test_a_snippet_runs_again_with_the_snippets_it_imports_only(glossary, start):
+    glossary.add_term("quadruple", term("Quadruple"))
+    glossary.add_snippet("quadruple", IMPORTER, "quadruple: [0. 4.]\n")
+    live, _ = start(glossary)
+
+    edit(glossary.root / "snippets" / "dropout.py", lambda s: s + "# an edit of the imported snippet\n")
+    assert live.update().ran == ["dropout", "quadruple"]  # its source is in the importer's cache key
+
+    edit(glossary.root / "snippets" / "quadruple.py", lambda s: s + "# an edit of the importer\n")
+    assert live.update().ran == ["quadruple"]
+
+    edit_term(glossary, "dropout", summary="Dropout, summarised again.")
+    assert live.update().ran == []
+    assert_same_as_whole_build(live)
+
+
 def test_a_snippet_that_fails_after_an_edit_shows_its_failure(glossary, start):
     live, _ = start(glossary)
     edit(glossary.root / "snippets" / "dropout.py", lambda s: s.replace("return 2 * x", "return 3 * x"))

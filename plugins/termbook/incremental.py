@@ -225,13 +225,16 @@ class LiveGlossary:
 
         # 4. what is shown where: the pages whose inputs changed
         old_view, new_view = self._views, _views(build)
-        affected = set(fresh) | verify | {s for s in new_view if new_view[s] != old_view.get(s)}
+        # made again whatever their Markdown: what a page shows of other terms is also in its HTML
+        # (the neighbourhood picture), and a changed term's own data in its head (JSON-LD)
+        forced = set(fresh) | {s for s in new_view if new_view[s] != old_view.get(s)}
+        affected = forced | verify  # rendered again; a re-judged snippet shows only in the Markdown
         update = Update(Outcome.UPDATED, ran=sorted(s for s in verify if s in build.results and not build.results[s].cached))
         layout = project.layout
         written: dict[str, bool] = {}
 
         def put(page: bool, path: str, text: str) -> None:
-            written[path] = self._put(path, text) or (page and path.endswith(".md") and layout.slug_of(path) in affected)
+            written[path] = self._put(path, text) or (page and path.endswith(".md") and layout.slug_of(path) in forced)
 
         for slug in sorted(affected):
             term = new_by_slug[slug]
@@ -318,22 +321,32 @@ class LiveGlossary:
         return True
 
     def _to_verify(self, build: GlossaryBuild, old: GlossaryBuild, changed_terms: set[str], snippet_paths: list[Path]) -> set[str]:
+        """The terms whose snippet is judged again (from the cache when what runs is unchanged).
+
+        A changed term file or pinned output: its own snippet (the file names the snippet and its
+        tolerances). A changed snippet: it and every snippet importing it, since a run's cache key
+        holds the sources of its imports.
+        """
         snippet_of = {t.snippet: t.slug for t in build.terms if t.snippet is not None}
-        seeds = {s for s in changed_terms if build.by_slug[s].snippet is not None}
+        own = {s for s in changed_terms if build.by_slug[s].snippet is not None}
+        sources: set[str] = set()
         for path in snippet_paths:
             slug = snippet_of.get(path.with_suffix(".py"))
-            if slug is not None:
-                seeds.add(slug)
-            elif path.suffix == ".py":  # a helper module no term owns: any snippet may import it
-                return set(snippet_of.values())
-        out, todo = set(), list(seeds)
-        while todo:  # and every snippet that builds on them (imports are prerequisites)
+            if slug is None:
+                if path.suffix == ".py":  # a helper module no term owns: any snippet may import it
+                    return set(snippet_of.values())
+            elif path.suffix == ".py":
+                sources.add(slug)
+            else:
+                own.add(slug)
+        out, todo = set(), list(sources)
+        while todo:  # every snippet that builds on a changed one (imports are prerequisites)
             slug = todo.pop()
             if slug in out:
                 continue
             out.add(slug)
             todo += build.prerequisites.after.get(slug, []) + old.prerequisites.after.get(slug, [])
-        return {s for s in out if s in snippet_of.values()}
+        return {s for s in out | own if s in snippet_of.values()}
 
 
 def _figures(result: SnippetResult | None) -> list:
