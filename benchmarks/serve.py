@@ -1,0 +1,218 @@
+"""The edit loop of `make serve`: from saving a file to the new HTML being served, side by side.
+
+    .venv/bin/python benchmarks/serve.py                    # 1,000 terms; 3 edits of each kind, 1 with whole rebuilds
+    .venv/bin/python benchmarks/serve.py --size 300 --repeat 1 --keep /tmp/tb-serve
+
+It generates the synthetic glossary of ``benchmarks/build.py`` (same generator, same size of
+prose and snippets), then for each mode starts the real ``python -m mkdocs serve --livereload``
+(what ``make serve`` runs) on a free port, waits for its first build, and times two edits, each
+``--repeat`` times (``--whole-repeat`` times with whole rebuilds, which take minutes each):
+
+  term     the summary of a term that other terms list as related is rewritten; the clock stops
+           when a page that lists it (not the term's own page) is served over http with the new
+           summary in it (its related list and link tooltip)
+  snippet  a comment line is added to a term's snippet, which runs again; the clock stops when
+           the term's page is served with the new line in its code
+
+Modes: ``whole`` is termbook with ``incremental_serve: false`` (MkDocs rebuilds the whole site
+on every change, as before); ``incremental`` is the default (only the pages an edit changes).
+Both modes serve the same files from the same snippet cache (the first build of the first mode
+runs every snippet once; that build is not timed).
+
+The time includes MkDocs' own delays: its file watcher polls every 0.5 s and waits 0.1 s for
+writes to settle. The clock starts just before the file is written and stops when the response
+that contains the change has been read; the page is requested every 20 ms (MkDocs holds requests
+while it rebuilds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.build import generate
+
+MODES = ("whole", "incremental")
+EDITS = ("term", "snippet")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url: str) -> str | None:
+    try:
+        with urllib.request.urlopen(url, timeout=600) as response:
+            return response.read().decode("utf-8")
+    except (urllib.error.URLError, OSError):
+        return None
+
+
+class Server:
+    """``python -m mkdocs serve --livereload`` in its own process, its log in a file."""
+
+    def __init__(self, root: Path, config: str, log: Path):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log = log
+        env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
+        with open(log, "w") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "mkdocs", "serve", "--livereload", "-f", config, "-a", f"127.0.0.1:{self.port}"],
+                cwd=root,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+
+    def wait_ready(self, timeout: float = 3600) -> float:
+        start = time.perf_counter()
+        while time.perf_counter() - start < timeout:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"mkdocs serve stopped:\n{self.log.read_text()[-3000:]}")
+            if "Serving on" in self.log.read_text() and fetch(self.url + "terms/index.html"):
+                return time.perf_counter() - start
+            time.sleep(0.5)
+        raise SystemExit("mkdocs serve did not start")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def timed(write, url: str, marker: str, timeout: float = 900) -> float:
+    """Seconds from ``write()`` to a response of ``url`` that contains ``marker``."""
+    start = time.perf_counter()
+    write()
+    while time.perf_counter() - start < timeout:
+        html = fetch(url)
+        if html is not None and marker in html:
+            return time.perf_counter() - start
+        time.sleep(0.02)
+    raise SystemExit(f"{url} never showed {marker!r}")
+
+
+def pick(root: Path) -> tuple[str, str]:
+    """A term listed as related by another term: (the term, the page that lists it)."""
+    terms = sorted((root / "terms").glob("*.yml"))
+    for path in terms[len(terms) // 2 :]:
+        slug = path.stem
+        for other in terms:
+            text = other.read_text(encoding="utf-8")
+            if other != path and re.search(rf"^- {re.escape(slug)}$", text, re.M):
+                return slug, other.stem
+    raise SystemExit("no term is listed as related")
+
+
+def edit_summary(path: Path, text: str) -> None:
+    source = path.read_text(encoding="utf-8")
+    # the summary is one plain scalar, wrapped onto indented lines when long
+    new, count = re.subn(r"^summary: .*(?:\n  .*)*$", f"summary: {text}", source, count=1, flags=re.M)
+    if count != 1:
+        raise SystemExit(f"{path}: no summary to edit")
+    path.write_text(new, encoding="utf-8")
+
+
+def measure(root: Path, repeat: int, whole_repeat: int, progress) -> dict[str, dict[str, list[float]]]:
+    slug, lister = pick(root)
+    module = slug.replace("-", "_")
+    term_file, snippet = root / "terms" / f"{slug}.yml", root / "snippets" / f"{module}.py"
+    results: dict[str, dict[str, list[float]]] = {}
+    for mode in MODES:
+        config = "mkdocs.yml" if mode == "incremental" else "mkdocs-whole.yml"
+        server = Server(root, config, root / f"serve-{mode}.log")
+        try:
+            started = server.wait_ready()
+            progress(f"{mode}: first build served after {started:.1f} s")
+            times: dict[str, list[float]] = {edit: [] for edit in EDITS}
+            for rep in range(repeat if mode == "incremental" else whole_repeat):
+                summary = f"A summary rewritten by the serve benchmark, {mode} run {rep}."
+                seconds = timed(lambda s=summary: edit_summary(term_file, s), server.url + f"terms/{lister}.html", summary)
+                times["term"].append(seconds)
+                progress(f"{mode}: term edit {rep + 1}: {seconds:.2f} s")
+                time.sleep(1.0)
+                line = f"# snippet changed while serving ({mode} {rep})"  # no summary contains it
+                seconds = timed(
+                    lambda line=line: snippet.write_text(snippet.read_text(encoding="utf-8") + line + "\n", encoding="utf-8"),
+                    server.url + f"terms/{slug}.html",
+                    line.removeprefix("# "),
+                )
+                times["snippet"].append(seconds)
+                progress(f"{mode}: snippet edit {rep + 1}: {seconds:.2f} s")
+                time.sleep(1.0)
+            results[mode] = times
+            log = server.log.read_text()
+            for line in re.findall(r"termbook: rebuilt .*", log)[-2:]:
+                progress(f"{mode}: {line}")
+        finally:
+            server.stop()
+    return results
+
+
+def report(results: dict[str, dict[str, list[float]]], n: int) -> str:
+    counts = ", ".join(f"{mode} {len(results[mode][EDITS[0]])}" for mode in MODES)
+    lines = [
+        f"Edit loop at {n} terms: seconds from the file write to the new HTML served (median, min–max; edits of each kind: {counts})",
+        "",
+        f"| edit | {' | '.join(MODES)} | whole / incremental |",
+        "|:--|" + "--:|" * (len(MODES) + 1),
+    ]
+    for edit in EDITS:
+        cells = [results[mode][edit] for mode in MODES]
+        shown = [f"{statistics.median(c):.2f} ({min(c):.2f}–{max(c):.2f})" for c in cells]
+        ratio = statistics.median(cells[0]) / statistics.median(cells[1])
+        lines.append(f"| {edit} | {' | '.join(shown)} | {ratio:.1f}× |")
+    load = os.getloadavg()
+    lines += ["", f"{platform.python_version()}, {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=int, default=1000, help="terms in the synthetic glossary (default 1000)")
+    parser.add_argument("--repeat", type=int, default=3, help="edits of each kind with the edit loop (default 3)")
+    parser.add_argument("--whole-repeat", type=int, default=1, help="edits of each kind with whole rebuilds, minutes each (default 1)")
+    parser.add_argument("--keep", type=Path, help="generate into this folder and keep it (reused when it exists)")
+    args = parser.parse_args()
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    work = args.keep or Path(tempfile.mkdtemp(prefix=f"termbook-serve-{args.size}-"))
+    root = work / f"n{args.size}"
+    try:
+        if not (root / "mkdocs.yml").is_file():
+            progress(f"generating {args.size} terms into {root}")
+            generate(args.size, root)
+        config = (root / "mkdocs.yml").read_text(encoding="utf-8")
+        whole = config.replace("  - termbook\n", "  - termbook:\n      incremental_serve: false\n")
+        if whole == config:
+            raise SystemExit("mkdocs.yml has no '- termbook' plugin line to configure")
+        (root / "mkdocs-whole.yml").write_text(whole, encoding="utf-8")
+        print(report(measure(root, args.repeat, args.whole_repeat, progress), args.size))
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
