@@ -91,6 +91,14 @@ class Server:
             time.sleep(0.5)
         raise SystemExit("mkdocs serve did not start")
 
+    def cpu(self) -> float:
+        """CPU seconds the server process has used (user + system; Linux), or NaN."""
+        try:
+            fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         self.proc.terminate()
         try:
@@ -99,14 +107,15 @@ class Server:
             self.proc.kill()
 
 
-def timed(write, url: str, marker: str, timeout: float = 900) -> float:
-    """Seconds from ``write()`` to a response of ``url`` that contains ``marker``."""
+def timed(server: Server, write, url: str, marker: str, timeout: float = 900) -> tuple[float, float]:
+    """Seconds from ``write()`` to a response of ``url`` that contains ``marker``, and the server's CPU seconds."""
+    cpu = server.cpu()
     start = time.perf_counter()
     write()
     while time.perf_counter() - start < timeout:
         html = fetch(url)
         if html is not None and marker in html:
-            return time.perf_counter() - start
+            return time.perf_counter() - start, server.cpu() - cpu
         time.sleep(0.02)
     raise SystemExit(f"{url} never showed {marker!r}")
 
@@ -132,34 +141,40 @@ def edit_summary(path: Path, text: str) -> None:
     path.write_text(new, encoding="utf-8")
 
 
-def measure(root: Path, repeat: int, whole_repeat: int, progress) -> dict[str, dict[str, list[float]]]:
+def measure(root: Path, modes: list[str], repeat: int, whole_repeat: int, progress) -> dict[str, dict[str, list[float]]]:
     slug, lister = pick(root)
     module = slug.replace("-", "_")
     term_file, snippet = root / "terms" / f"{slug}.yml", root / "snippets" / f"{module}.py"
     results: dict[str, dict[str, list[float]]] = {}
-    for mode in MODES:
+    for mode in modes:
         config = "mkdocs.yml" if mode == "incremental" else "mkdocs-whole.yml"
         server = Server(root, config, root / f"serve-{mode}.log")
         try:
             started = server.wait_ready()
             progress(f"{mode}: first build served after {started:.1f} s")
             times: dict[str, list[float]] = {edit: [] for edit in EDITS}
+            cpus: dict[str, list[float]] = {edit: [] for edit in EDITS}
             for rep in range(repeat if mode == "incremental" else whole_repeat):
-                summary = f"A summary rewritten by the serve benchmark, {mode} run {rep}."
-                seconds = timed(lambda s=summary: edit_summary(term_file, s), server.url + f"terms/{lister}.html", summary)
+                token = f"{mode} {rep} {time.time_ns()}"  # never in the files before, also in a kept folder
+                summary = f"A summary rewritten by the serve benchmark ({token})."
+                seconds, cpu = timed(server, lambda s=summary: edit_summary(term_file, s), server.url + f"terms/{lister}.html", summary)
                 times["term"].append(seconds)
-                progress(f"{mode}: term edit {rep + 1}: {seconds:.2f} s")
+                cpus["term"].append(cpu)
+                progress(f"{mode}: term edit {rep + 1}: {seconds:.2f} s (server CPU {cpu:.2f} s)")
                 time.sleep(1.0)
-                line = f"# snippet changed while serving ({mode} {rep})"  # no summary contains it
-                seconds = timed(
+                line = f"# snippet changed while serving ({token})"  # no summary contains it
+                seconds, cpu = timed(
+                    server,
                     lambda line=line: snippet.write_text(snippet.read_text(encoding="utf-8") + line + "\n", encoding="utf-8"),
                     server.url + f"terms/{slug}.html",
                     line.removeprefix("# "),
                 )
                 times["snippet"].append(seconds)
-                progress(f"{mode}: snippet edit {rep + 1}: {seconds:.2f} s")
+                cpus["snippet"].append(cpu)
+                progress(f"{mode}: snippet edit {rep + 1}: {seconds:.2f} s (server CPU {cpu:.2f} s)")
                 time.sleep(1.0)
             results[mode] = times
+            results[f"{mode} CPU"] = cpus
             log = server.log.read_text()
             for line in re.findall(r"termbook: rebuilt .*", log)[-2:]:
                 progress(f"{mode}: {line}")
@@ -169,18 +184,24 @@ def measure(root: Path, repeat: int, whole_repeat: int, progress) -> dict[str, d
 
 
 def report(results: dict[str, dict[str, list[float]]], n: int) -> str:
-    counts = ", ".join(f"{mode} {len(results[mode][EDITS[0]])}" for mode in MODES)
+    modes = [mode for mode in MODES if mode in results]
+    counts = ", ".join(f"{mode} {len(results[mode][EDITS[0]])}" for mode in modes)
     lines = [
-        f"Edit loop at {n} terms: seconds from the file write to the new HTML served (median, min–max; edits of each kind: {counts})",
+        f"Edit loop at {n} terms: seconds from the file write to the new HTML served, and the CPU seconds of the",
+        f"mkdocs serve process meanwhile (median, min–max; edits of each kind: {counts})",
         "",
-        f"| edit | {' | '.join(MODES)} | whole / incremental |",
-        "|:--|" + "--:|" * (len(MODES) + 1),
+        "| edit | " + " | ".join(f"{mode} | {mode} CPU" for mode in modes) + (" | whole / incremental |" if len(modes) == 2 else " |"),
+        "|:--|" + "--:|" * (2 * len(modes) + (len(modes) == 2)),
     ]
+
+    def cell(values: list[float]) -> str:
+        return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})" if len(values) > 1 else f"{values[0]:.2f}"
+
     for edit in EDITS:
-        cells = [results[mode][edit] for mode in MODES]
-        shown = [f"{statistics.median(c):.2f} ({min(c):.2f}–{max(c):.2f})" for c in cells]
-        ratio = statistics.median(cells[0]) / statistics.median(cells[1])
-        lines.append(f"| {edit} | {' | '.join(shown)} | {ratio:.1f}× |")
+        cells = [cell(results[key][edit]) for mode in modes for key in (mode, f"{mode} CPU")]
+        if len(modes) == 2:
+            cells.append(f"{statistics.median(results['whole'][edit]) / statistics.median(results['incremental'][edit]):.0f}×")
+        lines.append(f"| {edit} | {' | '.join(cells)} |")
     load = os.getloadavg()
     lines += ["", f"{platform.python_version()}, {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end"]
     return "\n".join(lines)
@@ -191,6 +212,7 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=1000, help="terms in the synthetic glossary (default 1000)")
     parser.add_argument("--repeat", type=int, default=3, help="edits of each kind with the edit loop (default 3)")
     parser.add_argument("--whole-repeat", type=int, default=1, help="edits of each kind with whole rebuilds, minutes each (default 1)")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES), help="whole, incremental or both (default)")
     parser.add_argument("--keep", type=Path, help="generate into this folder and keep it (reused when it exists)")
     args = parser.parse_args()
 
@@ -208,7 +230,7 @@ def main() -> None:
         if whole == config:
             raise SystemExit("mkdocs.yml has no '- termbook' plugin line to configure")
         (root / "mkdocs-whole.yml").write_text(whole, encoding="utf-8")
-        print(report(measure(root, args.repeat, args.whole_repeat, progress), args.size))
+        print(report(measure(root, args.modes, args.repeat, args.whole_repeat, progress), args.size))
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)
