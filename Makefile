@@ -38,6 +38,7 @@ lint: $(STAMP)
 render: $(STAMP)
 	$(BIN)/termbook render --out render
 
+# an edit of a term or snippet rebuilds only the pages it changes (see README); anything else the whole site
 serve: $(STAMP)
 	$(BIN)/mkdocs serve --livereload
 

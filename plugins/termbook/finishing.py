@@ -204,21 +204,8 @@ def prepare_site(
         return site
     site.problems += build.warnings
     site.files += generated
-    snippet_paths = {t.slug: relative(t.snippet, project.root) for t in build.terms if t.snippet}
-    terms_json = glossary_json(
-        build.terms,
-        lambda slug: site.url_of(layout.term_page(slug)),
-        {t.slug: build.outgoing(t.slug) for t in build.terms},
-        build.incoming,
-        build.results,
-        snippet_paths,
-        build.prerequisites,
-        build.equivalents,
-    )
-    site.files.append(SiteFile(layout.terms_json, store.put(layout.terms_json, terms_json)))
-    site.files.append(SiteFile(layout.schema, store.put(layout.schema, json_schema_text())))
-    cards = preview_cards_js(build.terms, lambda slug: site.url_of(layout.term_page(slug)))
-    site.files.append(SiteFile(layout.asset("cards.js"), store.put(layout.asset("cards.js"), cards)))
+    for path, text in data_files(site).items():
+        site.files.append(SiteFile(path, store.put(path, text)))
     for name in ASSET_NAMES:
         site.files.append(SiteFile(layout.asset(name), ASSETS / name))
     if execute_tutorials:
@@ -234,6 +221,30 @@ def prepare_site(
             site.figure_alts[page] = alts
             site.files.append(SiteFile(page, executed, replaces=True))
     return site
+
+
+def data_files(site: Site, whole: bool = True) -> dict[str, str]:
+    """The files made from the whole glossary: the link previews' cards.js, the schema, terms.json.
+
+    ``whole=False`` leaves out terms.json, which no page shows and which takes longest.
+    """
+    build, layout = site.build, site.build.project.layout
+    cards = preview_cards_js(build.terms, lambda slug: site.url_of(layout.term_page(slug)))
+    files = {layout.asset("cards.js"): cards, layout.schema: json_schema_text()}
+    if not whole:
+        return files
+    snippet_paths = {t.slug: relative(t.snippet, build.project.root) for t in build.terms if t.snippet}
+    terms_json = glossary_json(
+        build.terms,
+        lambda slug: site.url_of(layout.term_page(slug)),
+        {t.slug: build.outgoing(t.slug) for t in build.terms},
+        build.incoming,
+        build.results,
+        snippet_paths,
+        build.prerequisites,
+        build.equivalents,
+    )
+    return {layout.terms_json: terms_json, **files}
 
 
 PAGE_SUFFIXES = (".md", ".ipynb")

@@ -89,6 +89,29 @@ def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
     return int(hashlib.sha256(slug.encode("utf-8")).hexdigest(), 16) % n == k - 1
 
 
+def connect(build: GlossaryBuild) -> list[Problem]:
+    """Set what follows from the terms and their links: graph, backlinks, prerequisites, notation.
+
+    Returns the problems found on the way (health suggestions, prerequisite and notation problems).
+    """
+    project, terms = build.project, build.terms
+    problems: list[Problem] = []
+    prose_targets = {slug: linked.targets for slug, linked in build.linked.items()}
+    build.graph = edges(terms, prose_targets)
+    build._outgoing = None
+    build.incoming = backlinks(terms, prose_targets)
+    problems += health(terms, build.graph, project.root)
+    build.prerequisites, prerequisite_problems = prerequisite_graph(terms, project)
+    problems += prerequisite_problems
+    if project.notation_file is not None:
+        build.notation, notation_problems = load_notation(project.notation_file, project.root)
+        build.notation_usage, usage_problems = notation_usage(
+            terms, build.notation, project.root, relative(project.notation_file, project.root)
+        )
+        problems += notation_problems + usage_problems
+    return problems
+
+
 def load_and_verify(options: BuildOptions, progress: Callable[[SnippetResult], None] | None = None) -> GlossaryBuild:
     """Validate every term; when valid and asked to, run every snippet."""
     project = options.project
@@ -98,18 +121,7 @@ def load_and_verify(options: BuildOptions, progress: Callable[[SnippetResult], N
     for term in terms:
         build.linked[term.slug], link_problems = link_term(term, linker, relative(term.path, project.root))
         build.problems += link_problems
-    prose_targets = {slug: linked.targets for slug, linked in build.linked.items()}
-    build.graph = edges(terms, prose_targets)
-    build.incoming = backlinks(terms, prose_targets)
-    build.problems += health(terms, build.graph, project.root)
-    build.prerequisites, prerequisite_problems = prerequisite_graph(terms, project)
-    build.problems += prerequisite_problems
-    if project.notation_file is not None:
-        build.notation, notation_problems = load_notation(project.notation_file, project.root)
-        build.notation_usage, usage_problems = notation_usage(
-            terms, build.notation, project.root, relative(project.notation_file, project.root)
-        )
-        build.problems += notation_problems + usage_problems
+    build.problems += connect(build)
     if options.audit_html:
         from .auditing import audit_glossary
 

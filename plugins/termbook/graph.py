@@ -18,6 +18,7 @@ import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .errors import Problem, Severity, relative
 from .model import Term
@@ -295,21 +296,9 @@ def _related_pairs(graph: list[Edge]) -> list[tuple[str, str]]:
 
 def _picture(terms: list[Term], pairs: list[tuple[str, str]], url_for: Callable[[str], str], seed: int, label: str) -> str:
     """One force-directed picture of ``terms`` and the ``pairs`` (of slugs) among them."""
-    import numpy as np
-
-    n = len(terms)
     index = {t.slug: i for i, t in enumerate(terms)}
-    links = sorted({(min(index[a], index[b]), max(index[a], index[b])) for a, b in pairs if a in index and b in index})
-    pos = _force_layout(n, np.array(links, dtype=int).reshape(-1, 2), seed)
-    width = max(720.0, 190.0 * math.sqrt(n))
-    height = width * 0.75
-    span = pos.max(axis=0) - pos.min(axis=0)
-    span[span == 0] = 1.0
-    xy = (pos - pos.min(axis=0)) / span * [width, height]
-    sizes = np.array([[_label_width(t.name), BOX_H] for t in terms])
-    xy = _separate(xy, sizes + [12.0, 10.0])
-    xy -= xy.min(axis=0) - sizes.max(axis=0) / 2 - 10
-    width, height = (xy.max(axis=0) + sizes.max(axis=0) / 2 + 10).tolist()
+    links = tuple(sorted({(min(index[a], index[b]), max(index[a], index[b])) for a, b in pairs if a in index and b in index}))
+    xy, width, height = _placed(tuple(t.name for t in terms), links, seed)
     lines = [
         f'<line class="tb-edge" x1="{xy[a, 0]:.1f}" y1="{xy[a, 1]:.1f}" x2="{xy[b, 0]:.1f}" y2="{xy[b, 1]:.1f}"'
         f' data-a="{html.escape(terms[a].slug, quote=True)}" data-b="{html.escape(terms[b].slug, quote=True)}"/>'
@@ -318,6 +307,30 @@ def _picture(terms: list[Term], pairs: list[tuple[str, str]], url_for: Callable[
     nodes = [_node(xy[i, 0], xy[i, 1], t.name, url_for(t.slug), "tb-node", t.data.summary, _node_data(t)) for i, t in enumerate(terms)]
     svg = _svg(width, height, label, lines + nodes, wide=True, markers=False)  # undirected: no arrows
     return f'<div class="termbook-graph-wide">{svg}</div>'
+
+
+@lru_cache(maxsize=1024)
+def _placed(names: tuple[str, ...], links: tuple[tuple[int, int], ...], seed: int):
+    """Where each box of a picture goes, and the picture's size: ``(xy, width, height)``.
+
+    The layout depends only on the labels, the links and the seed, so it is kept: under
+    `mkdocs serve`, an edit that changes a summary draws the pictures again without laying them out.
+    """
+    import numpy as np
+
+    n = len(names)
+    pos = _force_layout(n, np.array(links, dtype=int).reshape(-1, 2), seed)
+    width = max(720.0, 190.0 * math.sqrt(n))
+    height = width * 0.75
+    span = pos.max(axis=0) - pos.min(axis=0)
+    span[span == 0] = 1.0
+    xy = (pos - pos.min(axis=0)) / span * [width, height]
+    sizes = np.array([[_label_width(name), BOX_H] for name in names])
+    xy = _separate(xy, sizes + [12.0, 10.0])
+    xy -= xy.min(axis=0) - sizes.max(axis=0) / 2 - 10
+    width, height = (xy.max(axis=0) + sizes.max(axis=0) / 2 + 10).tolist()
+    xy.flags.writeable = False  # shared by every later drawing of the same picture
+    return xy, width, height
 
 
 def _separate(xy, sizes, steps: int = 300):

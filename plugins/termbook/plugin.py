@@ -6,17 +6,21 @@ ProperDocs). Each hook is a guard, one call and a report; the work is in :mod:`t
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
+from mkdocs.commands.build import _build_page, _populate_page
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
-from mkdocs.structure.files import File, Files
+from mkdocs.structure.files import File, Files, InclusionLevel
 
 from .errors import Problem, format_report
 from .finishing import SCRIPTS, STYLES, Site, prepare_site
 from .glossary import BuildOptions
+from .incremental import LiveGlossary, Outcome, Stamp, take_stamps, with_error_banner
 from .project import Project
 from .search_index import add_aliases
 
@@ -50,12 +54,17 @@ class TermbookConfig(Config):
     """Run tutorials/*.ipynb (cached) and hand the executed copies to mkdocs-jupyter."""
     content_security_policy = c.Type(bool, default=True)
     """Put a Content-Security-Policy in every built page (not under `mkdocs serve`, whose reload script is inline)."""
+    incremental_serve = c.Type(bool, default=True)
+    """Under `mkdocs serve`, an edit of a term file or snippet rebuilds only the pages it changes (False: the whole site)."""
 
 
 class TermbookPlugin(BasePlugin[TermbookConfig]):
     project: Project
     site: Site | None = None
     serving = False
+    live: LiveGlossary | None = None  # under `mkdocs serve`: the glossary kept between rebuilds
+    _finishing: threading.Thread | None = None  # writes terms.json once an update's pages are served
+    _built: _Built | None = None  # and what MkDocs made of it, to make single pages again
 
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"
@@ -67,6 +76,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         root = Path(config.config_file_path or ".").resolve().parent
         self.project = Project.create(root, dict(self.config), Path(config.docs_dir))
         config.watch += [str(self.project.terms_dir), str(self.project.snippets_dir)]  # `mkdocs serve` reloads
+        config.watch += [str(path) for path in (self.project.notation_file, self.project.template) if path and path.is_file()]
         config.extra_css += [self.project.layout.asset(name) for name in STYLES]
         config.extra_javascript += [self.project.layout.asset(name) for name in SCRIPTS]  # previews, graph explorer
         shim = self.project.layout.asset("iframe-worker-shim.js")
@@ -80,6 +90,10 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         tutorials = [
             Path(f.abs_src_path) for f in files if f.abs_src_path and f.src_uri.startswith("tutorials/") and f.src_uri.endswith(".ipynb")
         ]
+        keep = self.serving and self.config.incremental_serve
+        stamps = take_stamps(self.project) if keep else {}
+        docs = _docs_stamps(config) if keep else {}
+        self._close_live()
         site = prepare_site(
             options, directory_urls=config.use_directory_urls, tutorials=tutorials, execute_tutorials=self.config.execute_tutorials
         )
@@ -94,7 +108,118 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             files.append(File.generated(config, item.path, abs_src_path=str(item.source)))
         site.site_url, site.site_name, site.csp = config.site_url or "", config.site_name, self._csp
         self.site = site
+        if keep:
+            self.live = LiveGlossary(site, options, stamps)
+            self._built = _Built(config, docs)
         return files
+
+    def on_nav(self, nav, *, config, files):
+        if self._built is not None:
+            self._built.nav, self._built.files = nav, files
+
+    def on_env(self, env, *, config, files):
+        if self._built is not None:
+            self._built.env = env
+
+    def on_serve(self, server, *, config, builder):
+        """Rebuild only what an edit of the glossary changes; anything else goes to MkDocs' whole build."""
+        if not self.config.enabled or not self.config.incremental_serve:
+            return server
+        whole = server.builder
+
+        def rebuild(config=None):
+            try:
+                if config is None and self._rebuild_pages():
+                    return
+            except Exception as exc:
+                log.warning(f"rebuilding only the changed pages failed ({type(exc).__name__}: {exc}); building the whole site")
+            whole(config)
+
+        server.builder = rebuild
+        return server
+
+    def on_shutdown(self) -> None:
+        self._close_live()
+
+    def _rebuild_pages(self) -> bool:
+        """Bring the served site up to date after an edit, or False when MkDocs must build it all."""
+        live, built = self.live, self._built
+        if live is None or built is None or built.env is None or built.files is None:
+            return False
+        if self._finishing is not None:
+            self._finishing.join()
+        if _docs_stamps(built.config) != built.docs:
+            return False  # a page of the docs folder or mkdocs.yml changed: MkDocs builds the site
+        start = time.perf_counter()
+        update = live.update()
+        if update.outcome is Outcome.UNCHANGED:
+            log.info("nothing in the glossary changed")
+            return True
+        if update.outcome is Outcome.BROKEN:
+            log.error("the edit cannot be built; still serving the last good site until it is fixed:\n" + format_report(update.problems))
+            self._mark_broken(update.problems)
+            return True
+        self._mark_broken([])
+        if update.outcome is Outcome.FULL:
+            log.info(f"{update.reason}: building the whole site")
+            return False
+        _report(update.problems)
+        config, files, nav, env = built.config, built.files, built.nav, built.env
+        pages = [files.get_file_from_path(path) for path in update.pages]
+        if any(f is None or f.page is None for f in pages):
+            return False
+        updated = time.perf_counter()
+        doc_files = files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
+        # MkDocs 1.x is frozen, so its two steps of one page are safe to call: read and render
+        # the Markdown (with every plugin's page hooks), then the theme's template, then write it
+        for file in pages:
+            _populate_page(file.page, config, files)
+        for file in pages:
+            _build_page(file.page, config, doc_files, nav, env)
+        for path in update.files:
+            if (copied := files.get_file_from_path(path)) is not None:
+                copied.copy_file()
+        ran = f", ran {', '.join(update.ran)}" if update.ran else ""
+        end = time.perf_counter()
+        log.info(
+            f"rebuilt {len(pages)} pages and {len(update.files)} files in {end - start:.2f} s "
+            f"(glossary {updated - start:.2f} s, pages {end - updated:.2f} s){ran}"
+        )
+
+        def finish() -> None:  # after the browsers reload: no page shows terms.json
+            for path in live.finish():
+                if (copied := files.get_file_from_path(path)) is not None:
+                    copied.copy_file()
+
+        self._finishing = threading.Thread(target=finish, name="termbook-terms-json", daemon=True)
+        self._finishing.start()
+        return True
+
+    def _mark_broken(self, problems: list[Problem]) -> None:
+        """Put the errors on the served pages of the terms whose files have them (none: take them away)."""
+        built = self._built
+        assert built is not None and built.files is not None
+        layout = self.project.layout
+        by_page: dict[str, list[Problem]] = {}
+        for problem in problems:
+            path = Path(problem.file)
+            if path.suffix in (".yml", ".yaml"):
+                by_page.setdefault(layout.term_page(path.stem), []).append(problem)
+        for page in built.broken | by_page.keys():
+            file = built.files.get_file_from_path(page)
+            if file is None or not Path(file.abs_dest_path).is_file():
+                continue
+            served = Path(file.abs_dest_path)
+            served.write_text(with_error_banner(served.read_text(encoding="utf-8"), by_page.get(page, [])), encoding="utf-8")
+        built.broken = set(by_page)
+
+    def _close_live(self) -> None:
+        if self._finishing is not None:
+            self._finishing.join()
+            self._finishing = None
+        if self.live is not None:
+            self.live.close()
+            self.live = None
 
     @event_priority(-100)  # last: after every other plugin has changed the content
     def on_page_content(self, html: str, *, page, config, files) -> str:
@@ -127,6 +252,31 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
     @property
     def _csp(self) -> bool:
         return self.config.content_security_policy and not self.serving
+
+
+class _Built:
+    """What MkDocs built from the glossary under `mkdocs serve`: enough to make single pages again."""
+
+    def __init__(self, config, docs: dict[str, Stamp]):
+        self.config = config
+        self.docs = docs  # the docs folder and mkdocs.yml as they were
+        self.broken: set[str] = set()  # served pages that show the errors of the last edit
+        self.files: Files | None = None
+        self.nav = None
+        self.env = None
+
+
+def _docs_stamps(config) -> dict[str, Stamp]:
+    out: dict[str, Stamp] = {}
+    paths = [Path(config.config_file_path)] if config.config_file_path else []
+    paths += [p for p in Path(config.docs_dir).rglob("*") if p.is_file()]
+    for path in paths:
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        out[str(path)] = (st.st_mtime_ns, st.st_size)
+    return out
 
 
 def _report(problems: list[Problem]) -> None:

@@ -25,6 +25,11 @@ def check_glossary(terms: list[Term], root: Path, present: set[str] | frozenset[
     return problems
 
 
+def check_related(terms: list[Term], slugs: set[str], root: Path) -> list[Problem]:
+    """The ``related`` lists of ``terms``, against the slugs of the whole glossary."""
+    return _check_related(terms, slugs, root, set())
+
+
 def _check_related(terms: list[Term], slugs: set[str], root: Path, broken: set[str]) -> list[Problem]:
     problems = []
     for term in terms:
