@@ -18,7 +18,7 @@ from .errors import Problem, format_report
 from .finishing import SCRIPTS, STYLES, Site, prepare_site
 from .glossary import BuildOptions
 from .project import Project
-from .search_index import add_aliases
+from .search_index import TextIndex, write_search_data
 
 log = get_plugin_logger(__name__)
 
@@ -56,6 +56,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
     project: Project
     site: Site | None = None
     serving = False
+    search: TextIndex | None = None  # filled as pages are rendered; kept across `mkdocs serve` rebuilds
 
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"
@@ -94,6 +95,8 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             files.append(File.generated(config, item.path, abs_src_path=str(item.source)))
         site.site_url, site.site_name, site.csp = config.site_url or "", config.site_name, self._csp
         self.site = site
+        self.search = self.search or TextIndex()
+        self.search.retain(f.url for f in files.documentation_pages())
         return files
 
     @event_priority(-100)  # last: after every other plugin has changed the content
@@ -102,6 +105,9 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             return html
         html, problems = self.site.content(html, page.file.src_uri)
         _report(problems)
+        if self.search is not None:
+            self.search.add(page.url, page.title or "", html, summary=self.site.summary_of(page.file.src_uri))
+            page.meta["search"] = {"exclude": True}  # Material's index stays empty: termbook's worker searches
         return html
 
     def on_post_page(self, output: str, *, page, config) -> str:
@@ -120,9 +126,8 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
 
     @event_priority(-50)  # after the search plugin writes its index, before offline inlines it
     def on_post_build(self, *, config) -> None:
-        path = Path(config.site_dir) / "search" / "search_index.json"
-        if self.site and path.is_file():
-            path.write_bytes(add_aliases(path.read_bytes(), self.site.aliases_by_url()))
+        if self.site and self.search is not None:
+            write_search_data(Path(config.site_dir), self.site.build.project.layout.asset("search-text.js"), self.search)
 
     @property
     def _csp(self) -> bool:
