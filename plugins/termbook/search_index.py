@@ -15,8 +15,9 @@ terms. termbook ships two smaller files instead, read by its own search worker
   count (in steps), packed into strings. Code, math (LaTeX), and what a term page repeats from other
   pages (related terms and their summaries, backlinks, the tutorials list) are left out.
 
-Both are scripts (``self.__termbook... = ...``), not JSON, so that pages opened from ``file://``
-load them without ``fetch``. Material still reads its own index file for its settings;
+Both are scripts, ``self.__termbookTerms = <JSON>;\n``, so that pages opened from ``file://`` load
+them without ``fetch``; the worker running as a real Worker (http) fetches them and parses the JSON
+between ``=`` and the last ``;``, which loads them without blocking it. Material still reads its own index file for its settings;
 :func:`material_stub` empties it of documents.
 """
 

@@ -24,8 +24,22 @@
   const MAX_EXPANSIONS = 30; // vocabulary words a query word may stand for as a prefix
 
   // where this script is: the Worker's location, or its script element in the iframe stand-in
-  const here = self.document && document.currentScript ? document.currentScript.src : self.location.href;
-  const load = (name) => Promise.resolve().then(() => importScripts(new URL(name, here).href));
+  const iframe = Boolean(self.document);
+  const here = iframe && document.currentScript ? document.currentScript.src : self.location.href;
+
+  // The data files are scripts, "self.__termbookX = <JSON>;", so that the iframe stand-in loads them
+  // as scripts from file://. A real Worker (http) fetches them and parses the JSON instead, because
+  // importScripts blocks the worker until the file has loaded: queries would wait behind it.
+  const data = (name, global) => {
+    const url = new URL(name, here).href;
+    if (iframe || !self.fetch) return Promise.resolve(importScripts(url)).then(() => self[global]);
+    return fetch(url)
+      .then((response) => {
+        if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+        return response.text();
+      })
+      .then((script) => JSON.parse(script.slice(script.indexOf("=") + 1, script.lastIndexOf(";"))));
+  };
 
   const normalize = (s) => s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
   const tokens = (s) => normalize(s).match(/[\p{L}\p{N}]+/gu) || [];
@@ -109,13 +123,13 @@
 
   let text = null; // {pages, words: [...], postings: [...], stop: Set, steps}
 
-  const prepareText = (data) => {
+  const prepareText = (raw) => {
     text = {
-      pages: data.pages,
-      words: data.words ? data.words.split("\n") : [],
-      postings: data.postings ? data.postings.split("\n") : [],
-      stop: new Set(data.stop.split(" ")),
-      steps: data.steps,
+      pages: raw.pages,
+      words: raw.words ? raw.words.split("\n") : [],
+      postings: raw.postings ? raw.postings.split("\n") : [],
+      stop: new Set(raw.stop.split(" ")),
+      steps: raw.steps,
     };
   };
 
@@ -204,7 +218,9 @@
       const score = row.reduce((a, b) => a + b, 0) * (found / words.length) ** 2 * (term ? 1.5 : 1);
       hits.push({ page, score, found: words.map((w, k) => row[k] > 0) });
     }
-    hits.sort((a, b) => b.score - a.score);
+    // equal scores: the shorter title first (the general term before its variants)
+    const title = (page) => (byUrl.has(text.pages[page][0]) ? terms[byUrl.get(text.pages[page][0])].name : text.pages[page][1]);
+    hits.sort((a, b) => b.score - a.score || title(a.page).length - title(b.page).length);
     return hits.slice(0, MAX_PAGES).map((h) => ({ ...h, words }));
   };
 
@@ -273,8 +289,8 @@
     latest = query;
     postMessage({ type: RESULT, data: search(query) });
     if (!loadingText) {
-      loadingText = load("search-text.js").then(() => {
-        prepareText(self.__termbookText);
+      loadingText = data("search-text.js", "__termbookText").then((raw) => {
+        prepareText(raw);
         if (latest !== null) postMessage({ type: RESULT, data: search(latest) });
       });
     }
@@ -285,7 +301,7 @@
     if (message.type === SETUP) {
       suggestions = Boolean(message.data && message.data.options && message.data.options.suggest);
       const shared = parentTerms();
-      loadingTerms = (shared ? Promise.resolve() : load("terms.js")).then(() => prepareTerms(shared || self.__termbookTerms));
+      loadingTerms = (shared ? Promise.resolve(shared) : data("terms.js", "__termbookTerms")).then(prepareTerms);
       loadingTerms.then(() => postMessage({ type: READY }));
     } else if (message.type === QUERY && loadingTerms) {
       loadingTerms.then(() => answer(String(message.data)));
