@@ -288,7 +288,8 @@
   const answer = (query) => {
     latest = query;
     postMessage({ type: RESULT, data: search(query) });
-    if (!loadingText) {
+    // not for the empty query Material sends when the worker is READY (at every page load over http)
+    if (!loadingText && tokens(query).length) {
       loadingText = data("search-text.js", "__termbookText").then((raw) => {
         prepareText(raw);
         if (latest !== null) postMessage({ type: RESULT, data: search(latest) });
