@@ -106,7 +106,8 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         html, problems = self.site.content(html, page.file.src_uri)
         _report(problems)
         if self.search is not None:
-            self.search.add(page.url, page.title or "", html, summary=self.site.summary_of(page.file.src_uri))
+            if not (page.meta.get("search") or {}).get("exclude"):  # the A–Z index, tags, paths, graph: not searched
+                self.search.add(page.url, page.title or "", html, summary=self.site.summary_of(page.file.src_uri))
             page.meta["search"] = {"exclude": True}  # Material's index stays empty: termbook's worker searches
         return html
 

@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .linking import phrases_of
 from .model import Term
@@ -181,6 +182,29 @@ class TextIndex:
     def js(self) -> str:
         """``assets/termbook/search-text.js``."""
         return "self.__termbookText = " + json.dumps(self.data(), ensure_ascii=False, separators=(",", ":")) + ";\n"
+
+
+def read_script(js: str) -> Any:
+    """The JSON inside a data script (``self.__termbook... = <JSON>;``), as the worker reads it over http."""
+    return json.loads(js[js.index("=") + 1 : js.rindex(";")])
+
+
+def words_by_page(data: dict) -> dict[str, set[str]]:
+    """The words each page is found by, decoded from :meth:`TextIndex.data` (for checks and tools)."""
+    digits = {c: (i, False) for i, c in enumerate(END)} | {c: (i, True) for i, c in enumerate(MORE)}
+    found: dict[str, set[str]] = {page[0]: set() for page in data["pages"]}
+    for word, packed in zip(data["words"].split("\n"), data["postings"].split("\n")):
+        page, value, shift = -1, 0, 0
+        for c in packed:
+            digit, more = digits[c]
+            value += digit << shift
+            if more:
+                shift += 5
+                continue
+            page += (value >> 4) + 1
+            found[data["pages"][page][0]].add(word)
+            value, shift = 0, 0
+    return found
 
 
 def write_search_data(site_dir: Path, text_js: str, index: TextIndex) -> None:
