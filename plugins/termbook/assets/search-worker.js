@@ -273,6 +273,7 @@
   };
 
   let latest = null;
+  let answering = false; // an answer to the latest query is scheduled
   let loadingTerms = null;
   let loadingText = null;
 
@@ -305,7 +306,14 @@
       loadingTerms = (shared ? Promise.resolve(shared) : data("terms.js", "__termbookTerms")).then(prepareTerms);
       loadingTerms.then(() => postMessage({ type: READY }));
     } else if (message.type === QUERY && loadingTerms) {
-      loadingTerms.then(() => answer(String(message.data)));
+      // Material sends a query per keystroke; a busy worker answers only the latest of those waiting
+      latest = String(message.data);
+      if (answering) return;
+      answering = true;
+      loadingTerms.then(() => setTimeout(() => {
+        answering = false;
+        answer(latest);
+      }, 0));
     }
   });
 })();
