@@ -16,7 +16,8 @@
   let cards = null; // by site-relative URL, once terms.js is loaded
   let pending = null; // the link a card was asked for before the data arrived
 
-  const keyOf = (link) => {
+  // the site-relative path a link points to, or null (another site, an anchor on this page)
+  const pathOf = (link) => {
     const href = link.getAttribute("href");
     if (!href || href.startsWith("#")) return null;
     let url;
@@ -26,9 +27,23 @@
       return null;
     }
     if (!url.href.startsWith(root.href)) return null;
-    const path = decodeURI(url.pathname.slice(new URL(root.href).pathname.length)).replace(/(^|\/)index\.html$/, "$1");
-    return Object.prototype.hasOwnProperty.call(cards, path) ? path : null;
+    return decodeURI(url.pathname.slice(new URL(root.href).pathname.length)).replace(/(^|\/)index\.html$/, "$1");
   };
+  const keyOf = (link) => {
+    const path = pathOf(link);
+    return path !== null && Object.prototype.hasOwnProperty.call(cards, path) ? path : null;
+  };
+  const outside = (link) => link.closest(".termbook-card, .md-header, .md-nav, .md-footer, .md-search");
+
+  // A term link's own title would show a second tooltip (Material makes one of every link's title
+  // when the page starts, before the data is here): the titles of links into the site are set
+  // aside now, and given back to the links that turn out not to be terms' when the data arrives.
+  for (const link of document.querySelectorAll("a[href][title]")) {
+    if (!outside(link) && pathOf(link) !== null) {
+      link.dataset.termbookTitle = link.getAttribute("title");
+      link.removeAttribute("title");
+    }
+  }
 
   const card = document.createElement("div");
   card.className = "termbook-card";
@@ -107,7 +122,7 @@
 
   const termLink = (target) => {
     const link = target instanceof Element ? target.closest("a[href]") : null;
-    if (!link || link.closest(".termbook-card") || link.closest(".md-header, .md-nav, .md-footer, .md-search")) return null;
+    if (!link || outside(link)) return null;
     if (!cards) {
       pending = link;
       request();
@@ -121,12 +136,8 @@
     if (!rows) return;
     cards = {};
     for (const [url, name, summary, tags] of rows) cards[url] = { name, summary, tags };
-    // a term link's own title would show a second, plain tooltip: the card replaces it
-    for (const link of document.querySelectorAll("a[href]")) {
-      if (link.hasAttribute("title") && termLink(link)) {
-        link.dataset.termbookTitle = link.getAttribute("title");
-        link.removeAttribute("title");
-      }
+    for (const link of document.querySelectorAll("a[data-termbook-title]")) {
+      if (!keyOf(link)) link.setAttribute("title", link.dataset.termbookTitle);
     }
     const link = pending && termLink(pending);
     pending = null;
