@@ -102,8 +102,8 @@ def test_editing_a_summary_updates_the_tooltips_and_lists_of_the_pages_that_show
     assert 'Dropout drops units at random to regularize."' in stored(live, "terms/batch-norm.md")
     assert "Dropout drops units at random to regularize." in stored(live, "terms/layer-norm.md")
     assert "Dropout zeroes" not in stored(live, "terms/batch-norm.md") + stored(live, "terms/layer-norm.md")
-    assert "assets/termbook/cards.js" in update.files  # the hover cards
-    assert "Dropout drops units at random to regularize." in stored(live, "assets/termbook/cards.js")
+    assert "assets/termbook/terms.js" in update.files  # the hover cards
+    assert "Dropout drops units at random to regularize." in stored(live, "assets/termbook/terms.js")
     assert update.ran == []  # its snippet is judged again, from the cache
     assert_same_as_whole_build(live)
 

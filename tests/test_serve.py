@@ -98,7 +98,7 @@ def test_a_saved_summary_is_served_in_the_tooltips_and_related_lists_of_other_pa
     assert re.search(r'<a [^>]*href="dropout.html"[^>]*title="Dropout drops units at random to regularize\."', page)
     related = served.page_with("terms/layer-norm.html", "Dropout drops units at random to regularize.")
     assert "Dropout zeroes" not in page + related
-    assert "Dropout drops units at random to regularize." in served.get("assets/termbook/cards.js")
+    assert "Dropout drops units at random to regularize." in served.get("assets/termbook/terms.js")
     assert "Dropout drops units at random to regularize." in served.get("terms/index.html")
     assert re.search(r"termbook: rebuilt \d+ pages", served.text())  # the edit loop, not a whole build
     assert served.text().count("Building documentation") == 1

@@ -9,6 +9,7 @@ import re
 
 import pytest
 from mkdocs.exceptions import Abort
+from termbook.search_index import read_script, words_by_page
 
 from .conftest import GOOD_OUTPUT, GOOD_SNIPPET, term
 
@@ -106,18 +107,19 @@ def test_term_pages_are_not_in_the_nav_but_index_and_tags_are(site):
     assert "terms/dropout.html" not in nav
 
 
-def test_search_index_has_aliases_and_boosted_terms(site):
-    # the offline plugin keeps the index as JSON and also embeds it as JavaScript
+def test_search_data_has_the_terms_their_aliases_and_their_prose(site):
+    # termbook's worker searches terms.js and search-text.js; Material's index keeps only its settings
+    terms = {row[0]: row for row in read_script((site / "assets" / "termbook" / "terms.js").read_text())}
+    url, name, summary, tags, others = terms["terms/batch-normalization.html"]
+    assert name == "Batch Normalization" and {"BN", "BatchNorm"} <= set(others)
+    text = read_script((site / "assets" / "termbook" / "search-text.js").read_text())
+    words = words_by_page(text)
+    assert {"batch", "normalization"} <= words["terms/batch-normalization.html"]
+    assert "terms/index.html" not in words  # the A–Z page would outrank the terms themselves
     index = json.loads((site / "search" / "search_index.json").read_text())
-    docs = {d["location"]: d for d in index["docs"]}
-    bn = docs["terms/batch-normalization.html"]
-    assert "BN" in bn["text"] and "BatchNorm" in bn["text"]
-    assert bn["title"] == "Batch Normalization (BN, BatchNorm)"  # aliases rank like the name
-    assert bn["boost"] == 2
-    # the offline copy of the index (what file:// uses) has them too
-    assert "Batch Normalization (BN, BatchNorm)" in (site / "search" / "search_index.js").read_text()
-    assert "terms/index.html" not in docs  # the A–Z page would outrank the terms themselves
-    assert (site / "search" / "search_index.js").exists()
+    assert index["docs"] == [] and index["config"]["lang"] == ["en"]
+    assert (site / "search" / "search_index.js").exists()  # the offline copy Material reads from file://
+    assert "search-worker.js" in (site / "index.html").read_text()  # the page starts termbook's worker
 
 
 def test_tags_page_lists_terms(site):
@@ -177,7 +179,7 @@ def test_second_build_runs_no_snippet(site, project, caplog):
     assert "3 terms, 1 snippets (0 run, 1 cached)" in caplog.text
 
 
-def test_math_becomes_mathml_and_stays_readable_in_search(project):
+def test_math_becomes_mathml_and_stays_out_of_search(project):
     project.add_term(
         "softmax",
         term("Softmax", how_it_works="Inline $p_i = e^{z_i} / \\sum_j e^{z_j}$ and display:\n\n$$\\sigma(z)_i < 1$$\n"),
@@ -192,10 +194,9 @@ def test_math_becomes_mathml_and_stays_readable_in_search(project):
     )
     assert '<span class="termbook-math"><math data-search-exclude="" alttext="p_i' in page  # inline: no tab stop
     assert "arithmatex" not in page
-    index = json.loads((site / "search" / "search_index.json").read_text())
-    [section] = [d for d in index["docs"] if d["location"] == "terms/softmax.html#how-it-works"]
-    assert "p_i = e^{z_i} / \\sum_j e^{z_j}" in section["text"]  # the LaTeX as written
-    assert "mrow" not in section["text"] and "&#x" not in section["text"]
+    words = words_by_page(read_script((site / "assets" / "termbook" / "search-text.js").read_text()))["terms/softmax.html"]
+    assert "inline" in words and "display" in words  # the prose around the formulas
+    assert not {"sum", "sigma", "mrow", "mi", "x3c"} & words  # neither the LaTeX nor the MathML is searched
 
 
 def test_prose_mentions_become_links_with_tooltips(project):

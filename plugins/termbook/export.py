@@ -122,14 +122,3 @@ def defined_term_set_jsonld(terms: list[Term], url_for: Callable[[str], str], se
 def _script_safe(data: dict) -> str:
     # "</script>" or "<!--" inside a string must not end or confuse the element
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def preview_cards_js(terms: list[Term], url_for: Callable[[str], str]) -> str:
-    """The data of the link previews (assets/termbook/cards.js): name, summary and tags by page URL.
-
-    Plain text, shown with ``textContent`` by previews.js: nothing in it becomes markup.
-    """
-    cards = {
-        url_for(t.slug): {"name": t.name, "summary": t.data.summary, "tags": list(t.data.tags)} for t in sorted(terms, key=lambda t: t.slug)
-    }
-    return "window.__termbookCards = " + json.dumps(cards, ensure_ascii=False, separators=(",", ":")) + ";\n"

@@ -24,7 +24,7 @@ from pathlib import Path
 from .auditing import Source, removal_problems
 from .csp import content_security_policy
 from .errors import Problem, Severity, relative
-from .export import defined_term_jsonld, defined_term_set_jsonld, glossary_json, preview_cards_js
+from .export import defined_term_jsonld, defined_term_set_jsonld, glossary_json
 from .generated import GeneratedFiles
 from .glossary import BuildOptions, GlossaryBuild
 from .graph import glossary_svg, neighbourhood_svg
@@ -32,11 +32,21 @@ from .mathml import MathIssueKind, convert_math
 from .model import json_schema_text
 from .pages import build_pages
 from .sanitizing import sanitize
+from .search_index import term_index_js, use_worker
 from .tutorials import execute_tutorial, figure_alt_texts, with_alt_texts
 
 ASSETS = Path(__file__).parent / "assets"
-ASSET_NAMES = ("termbook.css", "graph-explorer.css", "graph-explorer.js", "iframe-worker-shim.js", "no-mathjax.js", "previews.js")
-SCRIPTS = ("cards.js", "previews.js", "graph-explorer.js")  # previews: their data (generated), the script; the graph explorer
+ASSET_NAMES = (
+    "termbook.css",
+    "graph-explorer.css",
+    "graph-explorer.js",
+    "iframe-worker-shim.js",
+    "no-mathjax.js",
+    "previews.js",
+    "search-worker.js",
+)
+SCRIPTS = ("previews.js", "graph-explorer.js")  # previews (they load their data, terms.js, once the page is shown); the graph explorer
+SEARCH_WORKER = "search-worker.js"  # replaces Material's lunr worker (search_index.py)
 STYLES = ("termbook.css", "graph-explorer.css")
 
 _CODE = re.compile(r'<div class="termbook-code"[^>]*>.*?</pre></div>\s*</div>', re.S)
@@ -108,7 +118,7 @@ class Site:
             # first, while the content is still as the template inserted it: only the template's
             # scripts are allowed by hash (a notebook's own scripts are the maintainers')
             html = content_security_policy(html, content if page.endswith(".md") else "")
-        html = html.replace(_SHARE_HREF, "", 1)
+        html = use_worker(html.replace(_SHARE_HREF, "", 1), self.build.project.layout.asset(SEARCH_WORKER))
         blocks = self.parked.pop(page, [])
         html = _CODE_SLOT.sub(lambda m: blocks[int(m.group(1))] if int(m.group(1)) < len(blocks) else "", html)
         html, issues = convert_math(html)
@@ -127,7 +137,7 @@ class Site:
         """A page that is not a page of the docs (404.html): the same policy."""
         if self.csp:
             html = content_security_policy(html, "")
-        return html.replace(_SHARE_HREF, "", 1)
+        return use_worker(html.replace(_SHARE_HREF, "", 1), self.build.project.layout.asset(SEARCH_WORKER))
 
     # -- parts -----------------------------------------------------------------------------------
 
@@ -174,10 +184,10 @@ class Site:
             return None
         return defined_term_jsonld(build.by_slug[slug], self.site_url + self.url_of(page), set_url, name)
 
-    def aliases_by_url(self) -> dict[str, list[str]]:
-        """Each term page's URL and the term's aliases, for the search index."""
-        layout = self.build.project.layout
-        return {self.url_of(layout.term_page(t.slug)): list(t.data.aliases) for t in self.build.terms if t.data.aliases}
+    def summary_of(self, page: str) -> str | None:
+        """A term page's summary (search finds and shows it); None for other pages."""
+        slug = self.slug_of(page)
+        return self.build.by_slug[slug].data.summary if slug else None
 
 
 def prepare_site(
@@ -224,13 +234,13 @@ def prepare_site(
 
 
 def data_files(site: Site, whole: bool = True) -> dict[str, str]:
-    """The files made from the whole glossary: the link previews' cards.js, the schema, terms.json.
+    """The files made from the whole glossary: terms.js (the term index of search and the previews), the schema, terms.json.
 
     ``whole=False`` leaves out terms.json, which no page shows and which takes longest.
     """
     build, layout = site.build, site.build.project.layout
-    cards = preview_cards_js(build.terms, lambda slug: site.url_of(layout.term_page(slug)))
-    files = {layout.asset("cards.js"): cards, layout.schema: json_schema_text()}
+    terms_js = term_index_js(build.terms, lambda slug: site.url_of(layout.term_page(slug)))  # search and previews
+    files = {layout.asset("terms.js"): terms_js, layout.schema: json_schema_text()}
     if not whole:
         return files
     snippet_paths = {t.slug: relative(t.snippet, build.project.root) for t in build.terms if t.snippet}

@@ -14,7 +14,7 @@ up to date with the files as they are now:
 * a term page is rendered again when anything it shows changed: its own term or snippet, or the
   name, summary or tags of a term in its related list, *Referenced by*, *Before this*, *Builds on
   this* or its neighbourhood picture. The A–Z index, learning paths, notation page, ``terms.json``
-  and ``cards.js`` (the link previews) are rendered whole and kept only when they changed; the graph
+  and ``terms.js`` (the term index of search and the link previews) are rendered whole and kept only when they changed; the graph
   page when a name, summary, tag or link changed.
 
 The answer is an :class:`Update`: the pages whose HTML must be made again and the generated files

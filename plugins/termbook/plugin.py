@@ -22,7 +22,7 @@ from .finishing import SCRIPTS, STYLES, Site, prepare_site
 from .glossary import BuildOptions
 from .incremental import LiveGlossary, Outcome, Stamp, take_stamps, with_error_banner
 from .project import Project
-from .search_index import add_aliases
+from .search_index import TextIndex, write_search_data
 
 log = get_plugin_logger(__name__)
 
@@ -65,6 +65,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
     live: LiveGlossary | None = None  # under `mkdocs serve`: the glossary kept between rebuilds
     _finishing: threading.Thread | None = None  # writes terms.json once an update's pages are served
     _built: _Built | None = None  # and what MkDocs made of it, to make single pages again
+    search: TextIndex | None = None  # filled as pages are rendered; kept across `mkdocs serve` rebuilds
 
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"
@@ -111,6 +112,8 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         if keep:
             self.live = LiveGlossary(site, options, stamps)
             self._built = _Built(config, docs)
+        self.search = self.search or TextIndex()
+        self.search.retain(f.url for f in files.documentation_pages())
         return files
 
     def on_nav(self, nav, *, config, files):
@@ -179,6 +182,8 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         for path in update.files:
             if (copied := files.get_file_from_path(path)) is not None:
                 copied.copy_file()
+        if self.search is not None:  # the pages made again have replaced their own full-text entries
+            write_search_data(Path(config.site_dir), self.project.layout.asset("search-text.js"), self.search)
         ran = f", ran {', '.join(update.ran)}" if update.ran else ""
         end = time.perf_counter()
         log.info(
@@ -227,6 +232,10 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             return html
         html, problems = self.site.content(html, page.file.src_uri)
         _report(problems)
+        if self.search is not None:
+            if not (page.meta.get("search") or {}).get("exclude"):  # the A–Z index, tags, paths, graph: not searched
+                self.search.add(page.url, page.title or "", html, summary=self.site.summary_of(page.file.src_uri))
+            page.meta["search"] = {"exclude": True}  # Material's index stays empty: termbook's worker searches
         return html
 
     def on_post_page(self, output: str, *, page, config) -> str:
@@ -245,9 +254,8 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
 
     @event_priority(-50)  # after the search plugin writes its index, before offline inlines it
     def on_post_build(self, *, config) -> None:
-        path = Path(config.site_dir) / "search" / "search_index.json"
-        if self.site and path.is_file():
-            path.write_bytes(add_aliases(path.read_bytes(), self.site.aliases_by_url()))
+        if self.site and self.search is not None:
+            write_search_data(Path(config.site_dir), self.site.build.project.layout.asset("search-text.js"), self.search)
 
     @property
     def _csp(self) -> bool:

@@ -16,6 +16,7 @@ import pytest
 from ..conftest import Project, term
 from ..test_hostile_terms import FIELDS, PAYLOADS
 from .conftest import LOCAL, _QuietHandler, _Server
+from .helpers import search
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +108,21 @@ def test_policy_stops_markup_injected_into_the_live_page(open_tab, hostile_site)
     tab.page.wait_for_timeout(300)
     assert tab.page.evaluate("() => typeof window.__pwned") == "undefined"
     assert len(violations) >= 2, violations
+
+
+@pytest.mark.parametrize("query", ["Evil", "onerror alert"])
+def test_search_shows_hostile_text_as_text(open_tab, hostile_site, query):
+    """Material inserts a result's title and text as HTML: the search worker escapes them."""
+    site, base = hostile_site
+    tab = open_tab(allow=(base, *LOCAL))
+    dialogs: list[str] = []
+    tab.page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    tab.goto(base + "terms/hub.html")
+    assert search(tab.page, query), f"no results for {query!r}"
+    results = tab.page.locator(".md-search-result__list")
+    assert results.locator("img, script, iframe, svg a, [onerror], [onclick]").count() == 0
+    assert results.locator("a:not(.md-search-result__link)").count() == 0
+    tab.page.wait_for_timeout(300)
+    assert dialogs == []
+    assert tab.page.evaluate("() => typeof window.__pwned") == "undefined"
+    assert tab.blocked == [], tab.blocked

@@ -2,16 +2,22 @@
 
    Hover (mouse), focus (keyboard) or tap (touch: the first tap previews, the second follows the
    link) shows the card; Escape, moving away or tapping elsewhere closes it. The cards' data is
-   baked into cards.js at build time (window.__termbookCards, by site-relative URL), so nothing is
-   fetched and it works from file://. The card floats over the page: nothing moves when it opens. */
+   baked into terms.js at build time (self.__termbookTerms: one row per term, shared with search),
+   so nothing is fetched and it works from file://. It grows with the glossary (megabytes at 10,000
+   terms), so it is not loaded with the page: it is asked for once the page has loaded, or at the
+   first pointer or focus on the page, and a card asked for before it arrives shows when it does.
+   The card floats over the page: nothing moves when it opens. */
 "use strict";
 (() => {
-  const cards = window.__termbookCards;
-  if (!cards) return;
   const config = JSON.parse((document.getElementById("__config") || {}).textContent || "{}");
   const root = new URL((config.base || ".") + "/", location.href);
+  const data = new URL("terms.js", document.currentScript.src).href; // next to this script
 
-  const keyOf = (link) => {
+  let cards = null; // by site-relative URL, once terms.js is loaded
+  let pending = null; // the link a card was asked for before the data arrived
+
+  // the site-relative path a link points to, or null (another site, an anchor on this page)
+  const pathOf = (link) => {
     const href = link.getAttribute("href");
     if (!href || href.startsWith("#")) return null;
     let url;
@@ -21,9 +27,23 @@
       return null;
     }
     if (!url.href.startsWith(root.href)) return null;
-    const path = decodeURI(url.pathname.slice(new URL(root.href).pathname.length)).replace(/(^|\/)index\.html$/, "$1");
-    return Object.prototype.hasOwnProperty.call(cards, path) ? path : null;
+    return decodeURI(url.pathname.slice(new URL(root.href).pathname.length)).replace(/(^|\/)index\.html$/, "$1");
   };
+  const keyOf = (link) => {
+    const path = pathOf(link);
+    return path !== null && Object.prototype.hasOwnProperty.call(cards, path) ? path : null;
+  };
+  const outside = (link) => link.closest(".termbook-card, .md-header, .md-nav, .md-footer, .md-search");
+
+  // A term link's own title would show a second tooltip (Material makes one of every link's title
+  // when the page starts, before the data is here): the titles of links into the site are set
+  // aside now, and given back to the links that turn out not to be terms' when the data arrives.
+  for (const link of document.querySelectorAll("a[href][title]")) {
+    if (!outside(link) && pathOf(link) !== null) {
+      link.dataset.termbookTitle = link.getAttribute("title");
+      link.removeAttribute("title");
+    }
+  }
 
   const card = document.createElement("div");
   card.className = "termbook-card";
@@ -102,17 +122,41 @@
 
   const termLink = (target) => {
     const link = target instanceof Element ? target.closest("a[href]") : null;
-    if (!link || link.closest(".termbook-card") || link.closest(".md-header, .md-nav, .md-footer, .md-search")) return null;
+    if (!link || outside(link)) return null;
+    if (!cards) {
+      pending = link;
+      request();
+      return null;
+    }
     return keyOf(link) ? link : null;
   };
 
-  // a term link's own title would show a second, plain tooltip: the card replaces it
-  for (const link of document.querySelectorAll("a[href]")) {
-    if (link.hasAttribute("title") && termLink(link)) {
-      link.dataset.termbookTitle = link.getAttribute("title");
-      link.removeAttribute("title");
+  const ready = () => {
+    const rows = window.__termbookTerms;
+    if (!rows) return;
+    cards = {};
+    for (const [url, name, summary, tags] of rows) cards[url] = { name, summary, tags };
+    for (const link of document.querySelectorAll("a[data-termbook-title]")) {
+      if (!keyOf(link)) link.setAttribute("title", link.dataset.termbookTitle);
     }
+    const link = pending && termLink(pending);
+    pending = null;
+    if (link && (link.matches(":hover") || link === document.activeElement)) show(link);
+  };
+
+  let requested = false;
+  function request() {
+    if (requested) return;
+    requested = true;
+    const script = document.createElement("script");
+    script.src = data;
+    script.addEventListener("load", ready);
+    document.head.append(script);
   }
+  if (document.readyState === "complete") request();
+  else window.addEventListener("load", request, { once: true });
+  document.addEventListener("pointerover", request, { once: true, capture: true });
+  document.addEventListener("focusin", request, { once: true, capture: true });
 
   document.addEventListener("mouseover", (event) => {
     if (event.target instanceof Element && event.target.closest(".termbook-card")) {
