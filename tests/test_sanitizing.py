@@ -165,3 +165,21 @@ def test_generated_attribute_lists_never_publish_live_markup(renderer, host, nam
     assert live(clean) == [], (markdown, clean)
     if live(raw):  # something dangerous was there: it was reported
         assert removals, (markdown, raw)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    routes=st.lists(st.sampled_from([r[1] for r in ROUTES] + ["Plain *text* with `code`.", "<br />x<hr/>", "$a$ <!-- c -->"]), max_size=6),
+    host=_HOSTS,
+    name=_ATTR_NAMES,
+    scheme=_SCHEMES,
+)
+def test_removals_are_found_from_the_changed_tags_alone(renderer, routes, host, name, scheme):
+    """What the sanitiser reports comes from the tags it changed; the whole inventory of both sides
+    (the slow way, parsing every tag) says the same."""
+    from termbook.sanitizing import _inventory, _removed
+
+    markdown = "\n\n".join([*routes, host % f'{name}="{scheme}x"'])
+    raw = to_html(renderer, markdown) + "<script>a</script><p title='<!-- x'>y</p><script>"
+    clean, _ = sanitize(raw)
+    assert _removed(raw, clean) == _inventory(raw) - _inventory(clean)
