@@ -77,7 +77,8 @@ class Site:
         problems: list[Problem] = []
         if page.endswith(".md"):  # every Markdown page; notebooks are the maintainers' HTML
             html, removals = sanitize(html)
-            problems += removal_problems(removals, self.source(page))
+            if removals:  # the term file is read only to locate a removal
+                problems += removal_problems(removals, self.source(page))
         blocks: list[str] = []
 
         def park(match: re.Match[str]) -> str:
