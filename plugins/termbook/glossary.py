@@ -123,7 +123,7 @@ def load_and_verify(options: BuildOptions, progress: Callable[[SnippetResult], N
     if options.audit_html:
         from .auditing import audit_glossary
 
-        build.problems += audit_glossary(build)
+        build.problems += audit_glossary(build, use_cache=options.use_cache and not options.force)
     if build.errors or not options.run_snippets:
         return build
     cache = Cache(project.cache_dir, enabled=options.use_cache)
