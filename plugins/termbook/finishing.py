@@ -150,9 +150,10 @@ class Site:
 
     def graph_svg(self, page: str, whole: bool) -> str:
         layout, build = self.build.project.layout, self.build
+        here = self.url_of(page)  # once, not once per node
 
         def url_for(slug: str) -> str:
-            return self.link(page, layout.term_page(slug))
+            return relative_url(self.url_of(layout.term_page(slug)), here)
 
         if whole:
             return glossary_svg(build.terms, build.graph, url_for)
