@@ -205,6 +205,9 @@ def prepare_site(
     if build.errors:
         return site
     site.problems += build.warnings
+    # a build reports warnings, never suggestions (`termbook check` lists those): at 10,000 terms
+    # they are about 100,000 problems held to the end of the build for nothing
+    build.problems = [p for p in build.problems if p.severity is not Severity.SUGGESTION]
     site.files += generated
     snippet_paths = {t.slug: relative(t.snippet, project.root) for t in build.terms if t.snippet}
     terms_json = glossary_json(
