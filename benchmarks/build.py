@@ -13,9 +13,12 @@ pinned in ``<module>.out`` by running it. Then it builds, each case in its own
 ``python -m mkdocs build`` process, in the same run, and reports the median of ``--repeat`` runs:
 
   A  plain MkDocs + Material building the same pages as hand-written Markdown: termbook's own
-     renderer writes every page once into a docs directory; same theme, extensions and plugins minus
-     termbook; term pages are not in the nav (as in the real site)
-  B  termbook, cold: empty cache, every snippet executed
+     renderer writes every page once into a docs directory; what a user of plain Material would
+     run on that text: the theme with search and offline, code highlighting (highlight and
+     superfences) and math (arithmatex), no tags, no mkdocs-jupyter, not termbook's list of
+     extensions; term pages are not in the nav (as in the real site)
+  B  termbook, cold: empty cache, every snippet executed; configured as the real site (search,
+     tags, termbook, mkdocs-jupyter for the tutorials, offline; termbook's extensions)
   C  termbook, warm: nothing changed, no snippet executed
   D  termbook after editing one snippet: exactly that snippet executed again
   E  markdown-exec executing the same snippets in-process, in the pages of A (each pinned output
@@ -26,8 +29,9 @@ is the ``ru_maxrss`` that ``wait4`` reports for the build: the largest resident 
 process in its tree (the mkdocs process itself in practice; snippet workers are separate, smaller
 processes). Snippets executed come from termbook's log line "N terms, M snippets (R run, K cached)".
 
-Targets (issue 8): C/A <= 1.2 with zero snippets executed in C; (B-C)/N <= (E-A)/N; C(10,000) /
-C(1000) <= 10.5 and peak memory < 1 GiB at 10,000; D/C <= 1.5 with exactly one snippet executed.
+Targets (issue 16): C <= 1.2 x A with zero snippets executed in C; (B-C)/N <= (E-A)/N; D <= 1.1 x C
+with exactly one snippet executed; peak memory at 10,000 <= 1.1 x A's. Kept from issue 8:
+C(10,000) / C(1000) <= 10.5.
 """
 
 from __future__ import annotations
@@ -403,7 +407,7 @@ One YAML file in `terms/` and one Python file in `snippets/`; see the real guide
 MKDOCS_YML = """\
 site_name: synthetic glossary
 docs_dir: {docs_dir}
-strict: true
+strict: {strict}
 theme:
   name: material
   font: false
@@ -432,6 +436,27 @@ validation:
   links:
     anchors: warn
 markdown_extensions:
+{extensions}
+"""
+# termbook's site as the real mkdocs.yml configures it: mkdocs-jupyter renders only the tutorials
+# (there are none here, so what it costs is what it does to every other page)
+JUPYTER = """mkdocs-jupyter:
+      include: ["tutorials/*.ipynb"]
+      ignore: ["*.md"]
+      execute: false
+      markdown_cell_processor: mkdocs
+      mathjax_version: 2
+      custom_mathjax_url: "../assets/termbook/no-mathjax.js"
+      ignore_h1_titles: false"""
+PLUGINS = {
+    "termbook": ["search", "tags", "termbook", JUPYTER, "offline"],
+    "plain": ["search", "offline"],
+    "exec": ["search", "markdown-exec", "offline"],
+}
+# termbook's pages need its whole list (admonitions, attribute lists, details, ...); a user of plain
+# Material writing the same text would turn on code highlighting (highlight with superfences, which
+# markdown-exec needs too) and math, and nothing else.
+TERMBOOK_EXTENSIONS = """\
   - abbr
   - admonition
   - attr_list
@@ -448,13 +473,17 @@ markdown_extensions:
   - pymdownx.keys
   - pymdownx.superfences
   - pymdownx.arithmatex:
-      generic: true
-"""
-PLUGINS = {
-    "termbook": ["search", "tags", "termbook", "offline"],
-    "plain": ["search", "tags", "offline"],
-    "exec": ["search", "tags", "markdown-exec", "offline"],
-}
+      generic: true"""
+PLAIN_EXTENSIONS = """\
+  - pymdownx.highlight:
+      anchor_linenums: true
+  - pymdownx.superfences
+  - pymdownx.arithmatex:
+      generic: true"""
+EXTENSIONS = {"termbook": TERMBOOK_EXTENSIONS, "plain": PLAIN_EXTENSIONS, "exec": PLAIN_EXTENSIONS}
+# Without attr_list the A–Z index's "{#letter-a}" anchors are text, and MkDocs warns about the
+# links to them: A and E build without --strict (the warnings are in their logs).
+STRICT = {"termbook": "true", "plain": "false", "exec": "false"}
 
 
 @dataclass
@@ -665,7 +694,9 @@ def generate(n: int, root: Path, seed: int = 0) -> list[Spec]:
 
 def write_config(path: Path, docs_dir: str, kind: str) -> None:
     plugins = "\n".join(f"  - {p}" for p in PLUGINS[kind])
-    path.write_text(MKDOCS_YML.format(docs_dir=docs_dir, plugins=plugins), encoding="utf-8")
+    path.write_text(
+        MKDOCS_YML.format(docs_dir=docs_dir, plugins=plugins, extensions=EXTENSIONS[kind], strict=STRICT[kind]), encoding="utf-8"
+    )
 
 
 _SLOT = re.compile(r'<div class="termbook-graph-slot"[^>]*></div>\n*')
@@ -829,15 +860,17 @@ def targets(results: list[dict]) -> list[tuple[str, bool, str]]:
         out.append((f"N={n:,}: no snippet run in C", ran_c == {0}, f"{'/'.join(map(str, sorted(ran_c)))} run"))
         termbook, mdexec = (t["B"] - t["C"]) / n * 1e3, (t["E"] - t["A"]) / n * 1e3
         out.append((f"N={n:,}: (B−C)/N ≤ (E−A)/N", termbook <= mdexec, f"{termbook:.2f} ms vs {mdexec:.2f} ms per snippet"))
-        out.append((f"N={n:,}: D/C ≤ 1.5", t["D"] / t["C"] <= 1.5, f"{t['D'] / t['C']:.2f} (CPU {cpu['D'] / cpu['C']:.2f})"))
+        out.append((f"N={n:,}: D/C ≤ 1.1", t["D"] / t["C"] <= 1.1, f"{t['D'] / t['C']:.2f} (CPU {cpu['D'] / cpu['C']:.2f})"))
         out.append((f"N={n:,}: one snippet run in D", ran_d == {1}, f"{'/'.join(map(str, sorted(ran_d)))} run"))
+        peak, plain = max(c[k]["max_rss_mb"] for k in "BCD"), c["A"]["max_rss_mb"]
+        target = "≤ 1.1" if n >= 10000 else "≤ 1.1 (the target is for 10,000)"
+        out.append(
+            (f"N={n:,}: termbook's peak memory / A's {target}", peak <= 1.1 * plain, f"{peak / plain:.2f} ({peak:.0f} vs {plain:.0f} MiB)")
+        )
     if 1000 in by_n and 10000 in by_n:
         ratio = by_n[10000]["C"]["seconds"] / by_n[1000]["C"]["seconds"]
         cpu_ratio = by_n[10000]["C"]["cpu_seconds"] / by_n[1000]["C"]["cpu_seconds"]
         out.append(("C(10,000) / C(1000) ≤ 10.5", ratio <= 10.5, f"{ratio:.2f} (CPU {cpu_ratio:.2f})"))
-    if 10000 in by_n:
-        peak = max(v["max_rss_mb"] for k, v in by_n[10000].items() if k in "BCD")
-        out.append(("N=10,000: termbook peak memory < 1 GiB", peak < 1024, f"{peak:.0f} MiB"))
     return out
 
 
@@ -902,13 +935,15 @@ def report(results: list[dict]) -> str:
 def memory_note(results: list[dict]) -> list[str]:
     """Why peak memory is what it is, in the numbers of the largest N measured."""
     r = results[-1]
-    a, c = r["cases"]["A"]["max_rss_mb"], r["cases"]["C"]["max_rss_mb"]
+    a = r["cases"]["A"]["max_rss_mb"]
+    c = max(r["cases"][k]["max_rss_mb"] for k in "BCD")
     return [
         f"Peak memory at N = {r['n']:,}: plain Material alone reaches {a:,.0f} MiB, because MkDocs keeps the "
         "Markdown and the HTML of every page until the build ends and then writes the search index of all of "
-        f"them; termbook's warm build adds {c - a:,.0f} MiB ({(c - a) / a:.0%}) for the loaded terms, their "
-        "links and the highlighted code it sets aside while the search plugin reads each page. A limit below "
-        "what MkDocs itself needs cannot be met by a plugin.",
+        f"them; termbook's builds peak at {c:,.0f} MiB ({c / a:.2f} × A). What termbook adds is the libraries it "
+        "imports (pydantic, nh3, latex2mathml; mkdocs-jupyter with nbconvert for the tutorials), the same at any "
+        "size, and, per term, the loaded term (its text, its model, where each field is in the file, for "
+        "locating problems), its links and its snippet's run.",
         "",
     ]
 
@@ -955,8 +990,11 @@ def page(results: list[dict], commands: list[str], info: dict[str, str] | None =
         + "; ".join(f"N = {r['n']:,}: {min(r['load']):.1f} to {max(r['load']):.1f}" for r in results)
         + f" (on {os.cpu_count()} cores; above that, the wall times are inflated by other work).",
         "",
-        "- **A**: plain MkDocs + Material building the same pages, written out as Markdown files (no termbook).",
-        "- **B**: termbook with an empty cache: every snippet runs, each in its own isolated process.",
+        "- **A**: plain MkDocs + Material building the same pages, written out as Markdown files: what a user of "
+        "plain Material would run on that text — search, offline, code highlighting (highlight, superfences) and "
+        "math (arithmatex); no termbook, no tags, no mkdocs-jupyter, not termbook's list of Markdown extensions.",
+        "- **B**: termbook with an empty cache, configured as this site is (search, tags, termbook, mkdocs-jupyter "
+        "for the tutorials, offline; termbook's extensions): every snippet runs, each in its own isolated process.",
         "- **C**: termbook again with nothing changed: every snippet result comes from the cache.",
         "- **D**: termbook after one snippet was edited: that snippet alone runs again.",
         "- **E**: the pages of A with [markdown-exec](https://pawamoy.github.io/markdown-exec/) running each "

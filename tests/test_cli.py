@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -164,3 +165,37 @@ def test_shards_split_the_snippets_stably_and_share_one_cache(project, capsys):
     with pytest.raises(SystemExit) as exit_info:  # argparse: a usage error
         main(["--root", str(project.root), "check", "--shard", "3/2"])
     assert exit_info.value.code == 2 and "K must be between 1 and N" in capsys.readouterr().err
+
+
+def test_shard_caches_from_other_checkouts_merge_into_a_check_that_runs_nothing(project, tmp_path, capsys):
+    """A CI matrix: each shard runs in its own checkout (another path, as on another machine),
+    its runs folder is copied into one; a full check there runs no snippet. The key holds no path."""
+    import shutil
+
+    from termbook.glossary import in_shard
+
+    slugs = ("a", "b", "e", "g")
+    assert all(any(in_shard(s, (k, 3)) for s in slugs) for k in (1, 2, 3))  # every shard has work
+    for slug in slugs:
+        project.add_term(slug, term(slug.upper() + "x"))
+        project.add_snippet(slug, GOOD_SNIPPET, GOOD_OUTPUT)
+    # one snippet imports another, so the key holds a dependency (by its path in the project)
+    project.add_snippet("e", "from snippets.a import double\n" + GOOD_SNIPPET.replace("def double", "def _double"), GOOD_OUTPUT)
+    runs = ".cache/termbook/runs"
+    ran = 0
+    for k in (1, 2, 3):
+        checkout = tmp_path / f"runner-{k}" / "work" / "glossary"
+        shutil.copytree(project.root, checkout)
+        assert main(["--root", str(checkout), "check", "--shard", f"{k}/3"]) == 0
+        ran += int(re.search(r"\((\d+) run, 0 cached\)", capsys.readouterr().err)[1])
+        shutil.copytree(checkout / runs, tmp_path / "merged", dirs_exist_ok=True)  # as download-artifact merge-multiple
+    assert ran == 4
+    assert not (project.root / ".cache").exists()
+    shutil.copytree(tmp_path / "merged", project.root / runs)
+    assert main(["--root", str(project.root), "check"]) == 0
+    assert "(0 run, 4 cached)" in capsys.readouterr().err
+    # a missing shard is run, not guessed: drop one entry and exactly one snippet runs
+    entry = next((project.root / runs).rglob("*.json"))
+    entry.unlink()
+    assert main(["--root", str(project.root), "check"]) == 0
+    assert "(1 run, 3 cached)" in capsys.readouterr().err

@@ -159,11 +159,14 @@ def test_two_checks_at_once_share_the_cache_without_corrupting_it(project):
     runs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [run.communicate(timeout=300) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs
-    entries = list((project.root / ".cache" / "termbook").rglob("*.json"))
+    entries = list((project.root / ".cache" / "termbook" / "runs").rglob("*.json"))
     assert len(entries) == 6
     for entry in entries:  # every entry is whole, and filed under its own key
         data = json.loads(entry.read_text(encoding="utf-8"))
         assert data["key"] == entry.stem and data["value"]["status"] == "ran"
+    audits = list((project.root / ".cache" / "termbook" / "audit").rglob("*.json"))
+    assert len(audits) == 6  # what auditing each term page found (nothing), whole too
+    assert all(json.loads(a.read_text(encoding="utf-8"))["value"] == {"removals": [], "math": []} for a in audits)
     assert not [p for p in (project.root / ".cache").rglob("*") if p.name.startswith(".tmp-")]
     terms, _ = load_glossary(project.root)
     with WorkerPool(project.root, jobs=1) as pool:

@@ -165,3 +165,49 @@ def test_generated_attribute_lists_never_publish_live_markup(renderer, host, nam
     assert live(clean) == [], (markdown, clean)
     if live(raw):  # something dangerous was there: it was reported
         assert removals, (markdown, raw)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    routes=st.lists(st.sampled_from([r[1] for r in ROUTES] + ["Plain *text* with `code`.", "<br />x<hr/>", "$a$ <!-- c -->"]), max_size=6),
+    host=_HOSTS,
+    name=_ATTR_NAMES,
+    scheme=_SCHEMES,
+)
+def test_removals_are_found_from_the_changed_tags_alone(renderer, routes, host, name, scheme):
+    """What the sanitiser reports comes from the tags it changed; the whole inventory of both sides
+    (the slow way, parsing every tag) says the same."""
+    from termbook.sanitizing import _inventory, _removed
+
+    markdown = "\n\n".join([*routes, host % f'{name}="{scheme}x"'])
+    raw = to_html(renderer, markdown) + "<script>a</script><p title='<!-- x'>y</p><script>"
+    clean, _ = sanitize(raw)
+    assert _removed(raw, clean) == _inventory(raw) - _inventory(clean)
+
+
+def test_audit_of_an_unchanged_page_comes_from_the_cache_and_says_the_same(tmp_path, monkeypatch):
+    import termbook.auditing as auditing
+    from termbook.execution.cache import Cache
+    from termbook.loading import load_term
+
+    (tmp_path / "terms").mkdir()
+    path = tmp_path / "terms" / "x.yml"
+    path.write_text('term: X\nsummary: A test.\ndefinition: |\n  Bad [y](https://a.org){ onclick="alert(1)" }.\n', encoding="utf-8")
+    term, _ = load_term(path, tmp_path)
+    rendered: list[str] = []
+    real = auditing.to_html
+    monkeypatch.setattr(auditing, "to_html", lambda renderer, text: rendered.append(text) or real(renderer, text))
+    profile, cache = MarkdownProfile(), Cache(tmp_path / "cache", folder="audit")
+
+    def audit(page: str, profile: MarkdownProfile = profile) -> list[str]:
+        return [p.format() for p in auditing.audit_pages([term], {"x": page}, tmp_path, profile, cache)]
+
+    bad = 'Bad [y](https://a.org){ onclick="alert(1)" } and $\\href{javascript:alert(2)}{x}$.'
+    first = audit(bad)
+    assert len(first) == 2 and len(rendered) == 1 and any("onclick" in p for p in first)
+    assert audit(bad) == first and len(rendered) == 1  # from the cache: not rendered again
+    assert audit("Fine.") == [] and len(rendered) == 2  # another page is another key
+    assert audit("Fine.") == [] and len(rendered) == 2
+    assert audit(bad, MarkdownProfile(("attr_list",), {})) and len(rendered) == 3  # other extensions: rendered again
+    cache.put(auditing._audit_key(bad, profile), {"removals": "garbage"})
+    assert audit(bad) == first and len(rendered) == 4  # an entry it does not understand is redone, not trusted

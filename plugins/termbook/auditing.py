@@ -9,12 +9,17 @@ a check report the same words at the same place.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import Problem, relative
+from .execution.cache import Cache, make_key
 from .markdown_html import MarkdownProfile, to_html
 from .mathml import MathIssueKind, convert_math
 from .model import Term
@@ -106,7 +111,7 @@ def _hint(removal: Removal, in_math: bool) -> str:
     return "term text is Markdown: write it without HTML elements"
 
 
-def audit_glossary(build: GlossaryBuild) -> list[Problem]:
+def audit_glossary(build: GlossaryBuild, use_cache: bool = True) -> list[Problem]:
     """What the sanitiser would remove from each term page, as ``termbook check`` reports it.
 
     (A build sanitises the HTML that MkDocs makes of each page instead; see :mod:`.finishing`.)
@@ -122,29 +127,87 @@ def audit_glossary(build: GlossaryBuild) -> list[Problem]:
         )
         for term in build.terms
     }
-    return audit_pages(build.terms, pages, project.root, MarkdownProfile.from_mkdocs_yml(project.root / "mkdocs.yml"))
+    profile = MarkdownProfile.from_mkdocs_yml(project.root / "mkdocs.yml")
+    cache = Cache(project.cache_dir, enabled=use_cache, folder="audit")
+    return audit_pages(build.terms, pages, project.root, profile, cache)
 
 
-def audit_pages(terms: list[Term], pages: dict[str, str], root: Path, profile: MarkdownProfile) -> list[Problem]:
+def audit_pages(
+    terms: list[Term], pages: dict[str, str], root: Path, profile: MarkdownProfile, cache: Cache | None = None
+) -> list[Problem]:
     """Render each term page's Markdown as the site would and report what the sanitiser removes.
 
     ``pages`` maps a slug to its page's Markdown. This is what ``termbook check`` runs; a build
     sanitises the HTML MkDocs produced instead and reports through the same
-    :func:`removal_problems`, so both say the same.
+    :func:`removal_problems`, so both say the same. With ``cache``, what a page's audit found is
+    kept under a key of everything that decides it (the page's Markdown, the extensions and their
+    settings, the code and versions of the renderer, sanitiser and MathML converter), so an
+    unchanged page is not rendered again: rendering was most of a warm ``termbook check``.
     """
-    renderer = profile.renderer()
+    renderer = None
     problems: list[Problem] = []
     for term in terms:
         page = pages.get(term.slug)
         if page is None:
             continue
-        html, removals = sanitize(to_html(renderer, _without_front_matter(page)))
-        _, issues = convert_math(html)
-        unsafe_math = [r for issue in issues if issue.kind is MathIssueKind.UNSAFE for r in issue.removals]
+        key = _audit_key(page, profile) if cache is not None else ""
+        found = _from_entry(cache.get(key)) if cache is not None else None
+        if found is None:
+            renderer = renderer or profile.renderer()
+            html, removals = sanitize(to_html(renderer, _without_front_matter(page)))
+            _, issues = convert_math(html)
+            unsafe_math = [r for issue in issues if issue.kind is MathIssueKind.UNSAFE for r in issue.removals]
+            if cache is not None:
+                cache.put(key, {"removals": [_as_list(r) for r in removals], "math": [_as_list(r) for r in unsafe_math]})
+        else:
+            removals, unsafe_math = found
         if removals or unsafe_math:
             source = Source.of_term(term, relative(term.path, root))
             problems += removal_problems(removals, source) + removal_problems(unsafe_math, source, in_math=True)
     return problems
+
+
+@lru_cache(maxsize=1)
+def _auditor_version() -> str:
+    """Changes whenever the code or a library that turns a page into audited HTML changes."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in ("auditing.py", "sanitizing.py", "mathml.py", "markdown_html.py"):
+        digest.update((here / name).read_bytes())
+    for package in ("markdown", "pymdown-extensions", "pygments", "nh3", "latex2mathml"):
+        try:
+            digest.update(f"{package}={metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{package} missing".encode())
+    return digest.hexdigest()[:16]
+
+
+def _audit_key(page: str, profile: MarkdownProfile) -> str:
+    return make_key(
+        {
+            "auditor": _auditor_version(),
+            "extensions": list(profile.extensions),
+            "configs": json.loads(json.dumps(profile.configs, sort_keys=True, default=repr)),
+            "page": page,
+        }
+    )
+
+
+def _as_list(removal: Removal) -> list[str | None]:
+    return [removal.kind.value, removal.tag, removal.attribute, removal.value]
+
+
+def _from_entry(entry: dict | None) -> tuple[list[Removal], list[Removal]] | None:
+    """(removals, removals from formulas) of a cached audit; None if absent or not understood."""
+    if entry is None:
+        return None
+    try:
+        removals, math = (
+            [Removal(RemovalKind(k), tag, attribute, value) for k, tag, attribute, value in entry[part]] for part in ("removals", "math")
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    return removals, math
 
 
 def _without_front_matter(page: str) -> str:

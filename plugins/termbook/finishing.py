@@ -87,7 +87,8 @@ class Site:
         problems: list[Problem] = []
         if page.endswith(".md"):  # every Markdown page; notebooks are the maintainers' HTML
             html, removals = sanitize(html)
-            problems += removal_problems(removals, self.source(page))
+            if removals:  # the term file is read only to locate a removal
+                problems += removal_problems(removals, self.source(page))
         blocks: list[str] = []
 
         def park(match: re.Match[str]) -> str:
@@ -159,9 +160,10 @@ class Site:
 
     def graph_svg(self, page: str, whole: bool) -> str:
         layout, build = self.build.project.layout, self.build
+        here = self.url_of(page)  # once, not once per node
 
         def url_for(slug: str) -> str:
-            return self.link(page, layout.term_page(slug))
+            return relative_url(self.url_of(layout.term_page(slug)), here)
 
         if whole:
             return glossary_svg(build.terms, build.graph, url_for)
@@ -213,6 +215,9 @@ def prepare_site(
     if build.errors:
         return site
     site.problems += build.warnings
+    # a build reports warnings, never suggestions (`termbook check` lists those): at 10,000 terms
+    # they are about 100,000 problems held to the end of the build for nothing
+    build.problems = [p for p in build.problems if p.severity is not Severity.SUGGESTION]
     site.files += generated
     for path, text in data_files(site).items():
         site.files.append(SiteFile(path, store.put(path, text)))

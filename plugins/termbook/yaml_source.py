@@ -77,7 +77,7 @@ def _parse(text: str, file: str, loader_class) -> tuple[Any, dict[Path_, tuple[i
         problems = _walk(node, (), positions, file, loader)
         if problems:
             return None, positions, problems
-        return loader.construct_document(node), positions, []
+        return loader.construct_document(node), _shared(positions), []
     except yaml.reader.ReaderError as exc:
         return None, positions, [_from_reader(exc, text, file)]
     except yaml.MarkedYAMLError as exc:
@@ -95,6 +95,21 @@ def _parse(text: str, file: str, loader_class) -> tuple[Any, dict[Path_, tuple[i
     finally:
         if loader is not None:
             loader.dispose()
+
+
+_SHARED: dict[Any, Any] = {}
+
+
+def _shared(positions: dict[Path_, tuple[int, int]]) -> dict[Path_, tuple[int, int]]:
+    """``positions`` with its keys and values shared between files.
+
+    Every term file has the same paths (``("faq", 0, "a")``) at much the same places, and a build
+    keeps every term's positions to the end, for locating problems: as tuples of its own they were
+    about 10 KiB a term, a hundred MiB at 10,000 terms. Equal tuples are one object here.
+    """
+    if len(_SHARED) > 1_000_000:  # an unusual glossary, or `mkdocs serve` for days: start over
+        _SHARED.clear()
+    return {_SHARED.setdefault(path, path): _SHARED.setdefault(place, place) for path, place in positions.items()}
 
 
 MAX_DEPTH = 32  # a term file nests four levels (references: - url:); past this it is an accident or an attack

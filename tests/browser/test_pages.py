@@ -61,7 +61,7 @@ def test_code_with_verified_output_and_badge(open_tab, site_url, built_site):
     tab = open_tab()
     tab.goto(site_url + BN)
     page = tab.page
-    badge = page.locator("article .termbook-badge--verified")
+    badge = page.locator("article .termbook-badge--verified").first  # the snippet's (library tabs have their own)
     expect(badge).to_be_visible()
     expect(badge).to_contain_text("Verified")
     code = page.locator("article .highlight", has=page.locator(".filename", has_text="snippets/batch_normalization.py"))
@@ -254,7 +254,7 @@ def test_math_renders_as_mathml(open_tab, site_url):
     assert maths.count() > 10
     shown = page.evaluate(
         """() => [...document.querySelectorAll('article math')]
-             .filter(m => !m.closest('details:not([open])'))
+             .filter(m => !m.closest('details:not([open])') && m.checkVisibility())  // not in a closed FAQ or a hidden tab
              .map(m => { const r = m.getBoundingClientRect();
                          return {tex: m.getAttribute('alttext'), display: getComputedStyle(m).display,
                                  w: r.width, h: r.height} })"""

@@ -19,12 +19,16 @@ FORMAT = 2  # 2: the value is a RunReply; judging it against the pinned output i
 
 
 class Cache:
-    def __init__(self, directory: Path, enabled: bool = True):
+    """Entries under ``directory/<folder>/<xx>/<key>.json``: ``runs`` for snippet runs, ``audit``
+    for what ``termbook check`` found in a term page's HTML."""
+
+    def __init__(self, directory: Path, enabled: bool = True, folder: str = "runs"):
         self.directory = Path(directory)
         self.enabled = enabled
+        self.folder = folder
 
     def _path(self, key: str) -> Path:
-        return self.directory / "runs" / key[:2] / f"{key}.json"
+        return self.directory / self.folder / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict[str, Any] | None:
         if not self.enabled:

@@ -9,7 +9,7 @@ The cache key of a snippet includes the source of everything it depends on, so e
 from __future__ import annotations
 
 import ast
-from functools import lru_cache
+import hashlib
 from pathlib import Path
 
 
@@ -31,9 +31,28 @@ def direct_dependencies(source: str, snippets_dir: Path) -> set[Path]:
     return found
 
 
-@lru_cache(maxsize=4096)
+_PARSED: dict[tuple[bytes, str], frozenset[str]] = {}
+_PARSED_MAX = 100_000
+
+
 def _imported_names(source: str, package: str) -> frozenset[str]:
-    """Module names a source imports (parsed once per distinct source: builds ask repeatedly)."""
+    """Module names a source imports, parsed once per distinct source.
+
+    A build asks three times per snippet (prerequisites, cache key, notebook). Remembered by a
+    digest of the source, not the source itself: with 10,000 snippets a cache bounded below that
+    (as an ``lru_cache`` of 4,096 was) parsed every snippet three times, and one keyed on the
+    text would hold every snippet's source for the life of the process.
+    """
+    key = (hashlib.blake2b(source.encode("utf-8", "surrogatepass"), digest_size=16).digest(), package)
+    names = _PARSED.get(key)
+    if names is None:
+        if len(_PARSED) >= _PARSED_MAX:  # `mkdocs serve` for days: start over rather than grow
+            _PARSED.clear()
+        names = _PARSED[key] = _parse_imports(source, package)
+    return names
+
+
+def _parse_imports(source: str, package: str) -> frozenset[str]:
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
