@@ -178,7 +178,7 @@ def test_shard_caches_from_other_checkouts_merge_into_a_check_that_runs_nothing(
     assert all(any(in_shard(s, (k, 3)) for s in slugs) for k in (1, 2, 3))  # every shard has work
     for slug in slugs:
         project.add_term(slug, term(slug.upper() + "x"))
-        project.add_snippet(slug, GOOD_SNIPPET, GOOD_OUTPUT)
+        project.add_snippet(slug, GOOD_SNIPPET + f"# {slug}: its own source, so its own run\n", GOOD_OUTPUT)  # same source, same key
     # one snippet imports another, so the key holds a dependency (by its path in the project)
     project.add_snippet("e", "from snippets.a import double\n" + GOOD_SNIPPET.replace("def double", "def _double"), GOOD_OUTPUT)
     runs = ".cache/termbook/runs"
