@@ -82,11 +82,9 @@ def _indent(text: str) -> str:
     return "\n".join(("    " + line) if line.strip() else "" for line in text.splitlines())
 
 
-MAX_TABS = 1 + len(Library)  # termbook.css styles this many
-
-
 def with_equivalents(snippet: SnippetView, equivalents: Sequence[tuple[Equivalent, EquivalenceResult]]) -> SnippetView:
-    """Tabs: NumPy (the snippet) first, then one tab per library with its equivalents.
+    """Tabs: NumPy (the snippet) first, then one tab per library with its equivalents (termbook.css
+    styles four: NumPy and the three libraries of :class:`~termbook.model.Library`).
 
     Radio buttons, labels and panels styled by termbook.css (no script, no Markdown extension
     beyond ``md_in_html``): the snippet's own blocks stay Markdown at the top level, where
