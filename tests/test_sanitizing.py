@@ -211,3 +211,12 @@ def test_audit_of_an_unchanged_page_comes_from_the_cache_and_says_the_same(tmp_p
     assert audit(bad, MarkdownProfile(("attr_list",), {})) and len(rendered) == 3  # other extensions: rendered again
     cache.put(auditing._audit_key(bad, profile), {"removals": "garbage"})
     assert audit(bad) == first and len(rendered) == 4  # an entry it does not understand is redone, not trusted
+
+
+def test_an_input_is_a_radio_button_or_checkbox_never_a_text_field():
+    """The library tabs' radio buttons and task lists' checkboxes stay; any other input type goes, reported."""
+    tabs = '<input checked id="termbook-tab-1" name="termbook-tabs" type="radio"><label for="termbook-tab-1">NumPy</label>'
+    clean, removals = sanitize(tabs + '<input type="checkbox" disabled>')
+    assert removals == [] and 'type="radio"' in clean and 'type="checkbox"' in clean
+    clean, removals = sanitize('<input type="text" name="password">')
+    assert "type=" not in clean and [(r.tag, r.attribute, r.value) for r in removals] == [("input", "type", "text")]

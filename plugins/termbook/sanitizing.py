@@ -61,7 +61,7 @@ HTML_TAGS = frozenset(
         "hr",
         "i",
         "img",
-        "input",  # the library tabs' radio buttons, task lists' checkboxes; see _only_radio
+        "input",  # the library tabs' radio buttons, task lists' checkboxes; see ATTRIBUTE_VALUES
         "ins",
         "kbd",
         "label",  # the library tabs' labels
@@ -145,19 +145,13 @@ HTML_ATTRIBUTES: dict[str, set[str]] = {
     "details": {"open"},
     "col": {"span"},
     "colgroup": {"span"},
-    "input": {"type", "name", "checked", "disabled"},  # type: radio or checkbox only (_only_radio)
+    "input": {"name", "checked", "disabled"},  # and a type of ATTRIBUTE_VALUES
     "label": {"for"},
 }
 
-# the one value of an attribute we check, not only its name: an input is a tab's radio button or a
-# task list's checkbox, never a text field
-INPUT_TYPES = frozenset({"radio", "checkbox"})
-
-
-def _only_radio(tag: str, attribute: str, value: str) -> str | None:
-    if tag == "input" and attribute == "type" and value.strip().lower() not in INPUT_TYPES:
-        return None
-    return value
+# attributes allowed with these values only (nh3 checks them itself, with no call back into Python
+# per attribute): an input is a tab's radio button or a task list's checkbox, never a text field
+ATTRIBUTE_VALUES: dict[str, dict[str, set[str]]] = {"input": {"type": {"radio", "checkbox"}}}
 
 
 MATHML_ATTRIBUTES: dict[str, set[str]] = {
@@ -289,7 +283,7 @@ def _cleaner(policy: Policy) -> nh3.Cleaner:
         link_rel=None,  # keep links as written; nothing here opens a new browsing context
         strip_comments=True,
         filter_style_properties=set(STYLE_PROPERTIES),
-        attribute_filter=_only_radio,
+        tag_attribute_values=ATTRIBUTE_VALUES,
     )
 
 
