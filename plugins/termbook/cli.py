@@ -175,7 +175,7 @@ def _check(project: Project, args) -> int:
         if result.details.strip():
             print(_indent(result.details.rstrip()), file=sys.stderr)
     equivalents = [r for entries in build.equivalents.values() for r in entries]
-    disagreeing = [r for r in equivalents if r.status.checked and not r.agrees]
+    disagreeing = [r for r in equivalents if r.disagrees]
     for equivalent in disagreeing:
         print(equivalent.problem().format(), file=sys.stderr)
         if equivalent.details.strip():

@@ -147,5 +147,5 @@ def load_and_verify(options: BuildOptions, progress: Callable[[SnippetResult], N
             build.results = verify_terms(chosen, project, pool, cache, force=options.force, progress=progress)
         build.problems += [r.problem() for r in build.results.values() if not r.verified]
     build.equivalents = verify_equivalents(chosen, project, cache, run=options.run_snippets, force=options.force, jobs=options.jobs)
-    build.problems += [r.problem() for entries in build.equivalents.values() for r in entries if r.status.checked and not r.agrees]
+    build.problems += [r.problem() for entries in build.equivalents.values() for r in entries if r.disagrees]
     return build

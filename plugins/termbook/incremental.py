@@ -230,7 +230,7 @@ class LiveGlossary:
             cache = Cache(project.cache_dir, enabled=self.options.use_cache)
             equivalents.update(verify_equivalents(redo, project, cache, run=self.options.run_snippets, jobs=self.options.jobs))
         build.equivalents = {t.slug: equivalents[t.slug] for t in terms if t.slug in equivalents}
-        problems += [r.problem() for s in verify for r in build.equivalents.get(s, []) if r.status.checked and not r.agrees]
+        problems += [r.problem() for s in verify for r in build.equivalents.get(s, []) if r.disagrees]
 
         # 4. what is shown where: the pages whose inputs changed
         old_view, new_view = self._views, _views(build)

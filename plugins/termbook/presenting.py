@@ -140,6 +140,6 @@ def present_equivalent(entry: Equivalent, result: EquivalenceResult) -> str:
         "{: .termbook-equivalence }",
         "",
     ]
-    if result.status in (Agreement.DIFFERS, Agreement.FAILED):
+    if result.disagrees:
         parts += ['!!! failure "Does not agree with the snippet"', "", _indent(html.escape(result.reason, quote=False)), ""]
     return "\n".join(parts)

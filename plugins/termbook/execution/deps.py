@@ -9,8 +9,15 @@ The cache key of a snippet includes the source of everything it depends on, so e
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
+
+
+def source_reader() -> Callable[[Path], str]:
+    """A reader that reads each file once (for one run over many snippets sharing their imports)."""
+    return functools.cache(lambda path: path.read_text(encoding="utf-8"))
 
 
 def direct_dependencies(source: str, snippets_dir: Path) -> set[Path]:

@@ -26,10 +26,10 @@ from ..errors import Problem, Severity, did_you_mean, relative
 from ..model import Equivalent, Library, Term
 from ..project import Project, as_project
 from .cache import Cache, make_key
-from .deps import dependencies
+from .deps import dependencies, source_reader
 from .pool import WorkerPool
 from .protocol import Comparison, EquivalentSpec, Limits, RunReply, RunRequest, RunStatus
-from .verification import numpy_version, runner_version
+from .verification import cache_key as snippet_cache_key
 
 # a warm worker with PyTorch has gigabytes mapped; the limit is what one run may add to that
 LIMITS = Limits(timeout=60.0, memory_mb=4096)
@@ -71,6 +71,11 @@ class EquivalenceResult:
     @property
     def agrees(self) -> bool:
         return self.status is Agreement.AGREES
+
+    @property
+    def disagrees(self) -> bool:
+        """Checked, and it differs or could not be compared: a problem for the build."""
+        return self.status in (Agreement.DIFFERS, Agreement.FAILED)
 
     def badge(self) -> str:
         """One line for the reader, e.g. 'Agrees with torch 2.14.1 on 6 inputs (max rel. error 3e-16)'.
@@ -207,23 +212,19 @@ def code_line(term: Term, index: int, line_in_code: int = 1) -> int | None:
     return line + (line_in_code if block else line_in_code - 1)
 
 
-def cache_key(term: Term, entry: Equivalent, source: str, deps: list[tuple[str, str]], package: str, version: str, limits: Limits) -> str:
+def cache_key(entry: Equivalent, source: str, deps: list[tuple[str, str]], package: str, version: str, limits: Limits) -> str:
+    """What was executed: the snippet's own key (its source, imports, Python, NumPy, runner, limits),
+    the library's version and the equivalent itself, tolerances included."""
     return make_key(
         {
             "kind": "equivalent",
-            "runner": runner_version(),
-            "python": __import__("sys").version,
-            "numpy": numpy_version(),
+            "snippet": snippet_cache_key(source, deps, limits, package),
             "library": [entry.library.value, version],
             "code": entry.code,
             "reference": entry.reference,
             "inputs": entry.inputs,
             "outputs": entry.outputs,
             "tolerance": [entry.rtol, entry.atol],
-            "snippet": source,
-            "deps": deps,
-            "package": package,
-            "limits": [limits.timeout, limits.memory_mb, limits.output_bytes, limits.max_processes],
         }
     )
 
@@ -248,12 +249,7 @@ def verify_equivalents(
     root, snippets_root = project.root, project.snippets_dir
     results: dict[str, list[EquivalenceResult | None]] = {}
     todo: list[tuple[Term, int, str, str, str]] = []  # term, index, key, file, version
-    sources: dict[Path, str] = {}
-
-    def read(path: Path) -> str:
-        if path not in sources:
-            sources[path] = path.read_text(encoding="utf-8")
-        return sources[path]
+    read = source_reader()
 
     for term in terms:
         if not term.data.equivalents or term.snippet is None:
@@ -278,14 +274,14 @@ def verify_equivalents(
                     term.slug, index, entry.library, Agreement.FAILED, reason=f"cannot read the snippet: {exc}", file=file, line=line
                 )
                 continue
-            key = cache_key(term, entry, source, deps, snippets_root.name, version, LIMITS)
+            key = cache_key(entry, source, deps, snippets_root.name, version, LIMITS)
             hit = None if force else cache.get(key)
             reply = RunReply.from_json(hit) if hit is not None else None
             if reply is not None and reply.status.cacheable:
-                slots[index] = judge(term, index, reply, file, version)
-                slots[index].cached = True  # type: ignore[union-attr]
+                result = slots[index] = judge(term, index, reply, file, version)
+                result.cached = True
                 if progress:
-                    progress(slots[index])  # type: ignore[arg-type]
+                    progress(result)
             else:
                 todo.append((term, index, key, file, version))
 

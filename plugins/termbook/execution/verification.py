@@ -31,7 +31,7 @@ from ..errors import Problem, Severity, relative
 from ..model import Term
 from ..project import Project, as_project
 from .cache import Cache, make_key
-from .deps import dependencies
+from .deps import dependencies, source_reader
 from .outputs import compare_output
 from .pool import WorkerPool
 from .protocol import CheckOutcome, Figure, Limits, RunReply, RunRequest, RunStatus
@@ -231,12 +231,7 @@ def verify_terms(
     snippets_root = project.snippets_dir
     results: dict[str, SnippetResult] = {}
     todo: list[tuple[Term, str, str | None]] = []  # (term, key, expected)
-    sources: dict[Path, str] = {}
-
-    def read(path: Path) -> str:
-        if path not in sources:
-            sources[path] = path.read_text(encoding="utf-8")
-        return sources[path]
+    read = source_reader()
 
     def decide(term: Term, reply: RunReply, expected: str | None, cached: bool) -> None:
         assert term.snippet is not None
