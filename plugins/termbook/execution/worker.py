@@ -411,9 +411,7 @@ def _limit(which: int, value: int) -> None:
 
 def run_snippet(path: str, root: str) -> dict:
     """Run the snippet as ``__main__``, then every check it defines. Returns a JSON-able dict."""
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    sys.dont_write_bytecode = True
+    _importable(root)
     sys.argv = [path]
     module = types.ModuleType("__main__")
     module.__file__ = path
@@ -447,12 +445,7 @@ def run_snippet(path: str, root: str) -> dict:
             entry.update(ok=False, error=_describe(exc, path))
         entry["seconds"] = time.perf_counter() - started
         result["checks"].append(entry)
-    _flush()
-    import numpy
-
-    result["numpy"] = numpy.__version__
-    result["python"] = sys.version.split()[0]
-    return result
+    return _with_versions(result)
 
 
 EQUIVALENT_FILE = "<equivalent>"  # the file name of the equivalent's code in tracebacks
@@ -467,9 +460,7 @@ def run_equivalent(path: str, root: str, spec: dict) -> dict:
     import copy
     import importlib
 
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    sys.dont_write_bytecode = True
+    _importable(root)
     outputs = list(spec["outputs"])
     result: dict = {"status": RunStatus.RAN.value, "checks": [], "demo_error": None}
     run: dict = {"library_version": "", "cases": [], "comparisons": []}
@@ -533,13 +524,25 @@ def _load(path: str) -> types.ModuleType:
 
 
 def _finish(result: dict, spec: dict) -> dict:
-    import numpy
-
     module = sys.modules.get(spec["library"])
     result["equivalence"]["library_version"] = str(getattr(module, "__version__", "")) if module else ""
+    return _with_versions(result)
+
+
+def _importable(root: str) -> None:
+    """The snippets package importable from ``root``, and nothing written beside it."""
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    sys.dont_write_bytecode = True
+
+
+def _with_versions(result: dict) -> dict:
+    """The run's result with the versions it ran under, once its output is flushed."""
+    _flush()
+    import numpy
+
     result["numpy"] = numpy.__version__
     result["python"] = sys.version.split()[0]
-    _flush()
     return result
 
 
