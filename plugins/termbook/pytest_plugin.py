@@ -130,20 +130,16 @@ class EquivalentItem(_TermItem):
         return self.path, None, f"equivalent {self.name}"
 
 
+def _pool(config, key=_POOL, warm: tuple[str, ...] = ()) -> WorkerPool:
+    """One worker for this session, started on first use (``warm``: modules it imports before forking)."""
+    pool = config.stash.get(key, None)
+    if pool is None:
+        pool = WorkerPool(project_of(config).import_root, jobs=1, warm=warm)
+        config.stash[key] = pool
+        config.add_cleanup(pool.close)
+    return pool
+
+
 def _library_pool(config) -> WorkerPool:
-    """One worker, warmed once with every library (imported when installed), for this session."""
-    pool = config.stash.get(_LIBRARY_POOL, None)
-    if pool is None:
-        pool = WorkerPool(project_of(config).import_root, jobs=1, warm=tuple(library.module for library in Library))
-        config.stash[_LIBRARY_POOL] = pool
-        config.add_cleanup(pool.close)
-    return pool
-
-
-def _pool(config) -> WorkerPool:
-    pool = config.stash.get(_POOL, None)
-    if pool is None:
-        pool = WorkerPool(project_of(config).import_root, jobs=1)
-        config.stash[_POOL] = pool
-        config.add_cleanup(pool.close)
-    return pool
+    """The equivalents' worker, warmed once with every library (imported when installed)."""
+    return _pool(config, _LIBRARY_POOL, warm=tuple(library.module for library in Library))
