@@ -112,6 +112,11 @@ class Site:
                 html = labelled
         return html, problems
 
+    def reuse(self, page: str, html: str, parked: list[str]) -> str:
+        """A page's content as an earlier build's :meth:`content` left it (see :mod:`termbook.page_cache`)."""
+        self.parked[page] = list(parked)
+        return html
+
     def page(self, html: str, page: str, content: str) -> tuple[str, list[Problem]]:
         """The whole page's HTML, finished: code, MathML, graphs, JSON-LD, the policy."""
         problems: list[Problem] = []

@@ -6,6 +6,7 @@ ProperDocs). Each hook is a guard, one call and a report; the work is in :mod:`t
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from pathlib import Path
@@ -16,11 +17,13 @@ from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.toc import AnchorLink, TableOfContents
 
 from .errors import Problem, format_report
 from .finishing import SCRIPTS, STYLES, Site, prepare_site
 from .glossary import BuildOptions
 from .incremental import LiveGlossary, Outcome, Stamp, take_stamps, with_error_banner
+from .page_cache import FinishedPage, Heading, PageCache, RenderContext, page_key
 from .project import Project
 from .search_index import TextIndex, write_search_data
 
@@ -56,6 +59,9 @@ class TermbookConfig(Config):
     """Put a Content-Security-Policy in every built page (not under `mkdocs serve`, whose reload script is inline)."""
     incremental_serve = c.Type(bool, default=True)
     """Under `mkdocs serve`, an edit of a term file or snippet rebuilds only the pages it changes (False: the whole site)."""
+    page_cache = c.Type(bool, default=True)
+    """Keep finished term pages between builds: a build converts only the term pages whose Markdown, or anything
+    their HTML depends on, changed (False: convert every page every time)."""
 
 
 class TermbookPlugin(BasePlugin[TermbookConfig]):
@@ -66,9 +72,17 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
     _finishing: threading.Thread | None = None  # writes terms.json once an update's pages are served
     _built: _Built | None = None  # and what MkDocs made of it, to make single pages again
     search: TextIndex | None = None  # filled as pages are rendered; kept across `mkdocs serve` rebuilds
+    pages: PageCache | None = None  # finished term pages of earlier builds
+    _context: RenderContext | None = None  # what every page's conversion depends on, for this build's files
+    _reused: dict[str, FinishedPage]  # term pages whose conversion is skipped, by source path
+    _converting: dict[str, tuple[str, int]]  # term pages being converted: (cache key, warnings logged before)
+    _warnings: _WarningCount | None = None
 
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"
+        self._reused, self._converting = {}, {}
+        self._warnings = _WarningCount()
+        logging.getLogger("mkdocs").addHandler(self._warnings)
 
     @event_priority(-100)  # after Material's offline plugin, whose CDN shim we replace
     def on_config(self, config):
@@ -114,6 +128,9 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             self._built = _Built(config, docs)
         self.search = self.search or TextIndex()
         self.search.retain(f.url for f in files.documentation_pages())
+        self.pages = PageCache(self.project.cache_dir, enabled=self.config.page_cache)
+        self._context = None  # made from the site's files once every plugin has added its own
+        self._reused, self._converting = {}, {}
         return files
 
     def on_nav(self, nav, *, config, files):
@@ -143,6 +160,8 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
 
     def on_shutdown(self) -> None:
         self._close_live()
+        if self._warnings is not None:
+            logging.getLogger("mkdocs").removeHandler(self._warnings)
 
     def _rebuild_pages(self) -> bool:
         """Bring the served site up to date after an edit, or False when MkDocs must build it all."""
@@ -226,11 +245,41 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             self.live.close()
             self.live = None
 
+    @event_priority(-100)  # last: the Markdown as every other plugin left it is what is converted
+    def on_page_markdown(self, markdown: str, *, page, config, files) -> str:
+        src = page.file.src_uri
+        if not self.site or self.pages is None or not self.pages.enabled or self.site.slug_of(src) is None:
+            return markdown  # only term pages: what else a page's HTML depends on is known for them
+        if self._context is None:
+            self._context = RenderContext.of(
+                extensions=config.markdown_extensions,
+                extension_configs=config.mdx_configs,
+                directory_urls=config.use_directory_urls,
+                files=[(f.src_uri, f.url) for f in files],
+                plugins=list(config.plugins),
+            )
+        key = page_key(self._context, src, page.url, markdown)
+        finished = self.pages.get(key)
+        if finished is None:
+            self._converting[src] = (key, self._warnings.count if self._warnings else 0)
+            return markdown
+        self._reused[src] = finished
+        return ""  # nothing to convert: on_page_content puts the finished page in
+
     @event_priority(-100)  # last: after every other plugin has changed the content
     def on_page_content(self, html: str, *, page, config, files) -> str:
         if not self.site:
             return html
-        html, problems = self.site.content(html, page.file.src_uri)
+        src = page.file.src_uri
+        if (finished := self._reused.pop(src, None)) is not None:
+            html = self.site.reuse(src, finished.html, finished.parked)
+            _restore(page, finished, files)
+            problems = []
+        else:
+            html, problems = self.site.content(html, src)
+            key, warnings_before = self._converting.pop(src, ("", 0))
+            if key and self.pages is not None and not problems and self._warnings and self._warnings.count == warnings_before:
+                self.pages.put(key, _finished(page, html, self.site.parked.get(src, [])))
         _report(problems)
         if self.search is not None:
             if not (page.meta.get("search") or {}).get("exclude"):  # the A–Z index, tags, paths, graph: not searched
@@ -256,6 +305,10 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
     def on_post_build(self, *, config) -> None:
         if self.site and self.search is not None:
             write_search_data(Path(config.site_dir), self.site.build.project.layout.asset("search-text.js"), self.search)
+        if self.site and self.pages is not None and self.pages.enabled:
+            if not self.serving:  # a whole build used every entry it still needs
+                self.pages.prune()
+            log.info(f"page cache: {self.pages.reused} term pages reused, {self.pages.kept} converted and kept")
 
     @property
     def _csp(self) -> bool:
@@ -272,6 +325,52 @@ class _Built:
         self.files: Files | None = None
         self.nav = None
         self.env = None
+
+
+class _WarningCount(logging.Handler):
+    """Counts the warnings MkDocs and its plugins log: a page converted with a warning is not kept."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+def _finished(page, html: str, parked: list[str]) -> FinishedPage:
+    """What converting ``page`` produced, to keep (MkDocs' table of contents and anchors as plain data)."""
+
+    def headings(items) -> list[Heading]:
+        return [Heading(item.title, item.id, item.level, tuple(headings(item.children))) for item in items]
+
+    links = page.links_to_anchors or {}
+    return FinishedPage(
+        html=html,
+        parked=list(parked),
+        title=page._title_from_render,  # what MkDocs found while converting (MkDocs 1.x is frozen)
+        toc=headings(page.toc),
+        anchors=sorted(page.present_anchor_ids or ()),
+        anchor_links={target.src_uri: dict(anchors) for target, anchors in links.items()},
+    )
+
+
+def _restore(page, finished: FinishedPage, files: Files) -> None:
+    """Give ``page`` what MkDocs would have found converting it: title, table of contents, anchors."""
+
+    def links(headings: list[Heading] | tuple[Heading, ...]) -> list[AnchorLink]:
+        out = []
+        for heading in headings:
+            link = AnchorLink(heading.title, heading.id, heading.level)
+            link.children = links(heading.children)
+            out.append(link)
+        return out
+
+    page._title_from_render = finished.title
+    page.toc = TableOfContents(links(finished.toc))
+    page.present_anchor_ids = set(finished.anchors)
+    targets = {files.get_file_from_path(src): anchors for src, anchors in finished.anchor_links.items()}
+    page.links_to_anchors = {target: anchors for target, anchors in targets.items() if target is not None} or page.links_to_anchors
 
 
 def _docs_stamps(config) -> dict[str, Stamp]:

@@ -53,6 +53,15 @@ class Cache:
             return False
         return True
 
+    def prune(self, keep: set[str]) -> int:
+        """Remove every entry whose key is not in ``keep``; how many were removed."""
+        removed = 0
+        for path in (self.directory / self.folder).glob("*/*.json"):
+            if path.stem not in keep:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
 
 def make_key(parts: dict[str, Any]) -> str:
     """A stable hash of JSON-able ``parts``."""
