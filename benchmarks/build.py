@@ -17,10 +17,16 @@ pinned in ``<module>.out`` by running it. Then it builds, each case in its own
      run on that text: the theme with search and offline, code highlighting (highlight and
      superfences) and math (arithmatex), no tags, no mkdocs-jupyter, not termbook's list of
      extensions; term pages are not in the nav (as in the real site)
-  B  termbook, cold: empty cache, every snippet executed; configured as the real site (search,
-     tags, termbook, mkdocs-jupyter for the tutorials, offline; termbook's extensions)
-  C  termbook, warm: nothing changed, no snippet executed
-  D  termbook after editing one snippet: exactly that snippet executed again
+  F  termbook's first build: no cache at all (every snippet executed, every page converted);
+     configured as the real site (search, tags, termbook, mkdocs-jupyter for the tutorials,
+     offline; termbook's extensions)
+  B  termbook with the snippet-run cache emptied: every snippet executed again; the page cache
+     is kept, so B - C is what executing the snippets costs (their output is unchanged, and so
+     are the pages)
+  C  termbook, warm: nothing changed, no snippet executed, every term page from the page cache
+  G  C with the page cache off (``page_cache: false``): every page converted again, what a
+     warm build cost before the page cache
+  D  termbook after editing one snippet: exactly that snippet executed again, its page converted
   E  markdown-exec executing the same snippets in-process, in the pages of A (each pinned output
      block replaced by a hidden ``exec="on"`` block that runs the snippet's checks and demo)
 
@@ -30,8 +36,9 @@ process in its tree (the mkdocs process itself in practice; snippet workers are 
 processes). Snippets executed come from termbook's log line "N terms, M snippets (R run, K cached)".
 
 Targets (issue 16): C <= 1.2 x A with zero snippets executed in C; (B-C)/N <= (E-A)/N; D <= 1.1 x C
-with exactly one snippet executed; peak memory at 10,000 <= 1.1 x A's. Kept from issue 8:
-C(10,000) / C(1000) <= 10.5.
+with exactly one snippet executed; peak memory of termbook's builds (F, B, C, G, D) at 10,000
+<= 1.1 x A's. Kept from issue 8: C(10,000) / C(1000) <= 10.5. ``--large-skip G`` leaves G out at
+10,000 (it alone takes as long as F).
 """
 
 from __future__ import annotations
@@ -61,14 +68,17 @@ from termbook.linking import plural
 
 REPO = Path(__file__).resolve().parent.parent
 PAGE = REPO / "site_src" / "performance.md"
-CASES = ("A", "B", "C", "D", "E")
+CASES = ("A", "F", "B", "C", "G", "D", "E")
 DESCRIPTION = {
     "A": "plain Material, same pages as Markdown",
-    "B": "termbook cold: every snippet run",
+    "F": "termbook first build: no cache at all",
+    "B": "termbook, every snippet run (run cache emptied)",
     "C": "termbook warm: nothing changed",
+    "G": "termbook warm, page cache off",
     "D": "termbook, one snippet edited",
     "E": "markdown-exec, snippets in-process",
 }
+TERMBOOK_CASES = "FBCGD"
 LOG_LINE = re.compile(r"termbook: (\d+) terms, (\d+) snippets \((\d+) run, (\d+) cached\)")
 
 # --- the synthetic glossary ----------------------------------------------------------------------
@@ -782,7 +792,17 @@ def edit_one_snippet(root: Path, specs: list[Spec], rep: int) -> None:
     path.write_text(source + f"# edited for benchmark run {rep}\n")
 
 
-def measure(n: int, repeat: int, workdir: Path | None, progress) -> dict:
+def without_page_cache(root: Path) -> str:
+    """A copy of the termbook config with the page cache off (case G); its file name."""
+    config = (root / "mkdocs.yml").read_text(encoding="utf-8")
+    changed = config.replace("  - termbook\n", "  - termbook:\n      page_cache: false\n", 1)
+    if changed == config:
+        raise SystemExit("mkdocs.yml has no '- termbook' plugin line to configure")
+    (root / "mkdocs-no-page-cache.yml").write_text(changed, encoding="utf-8")
+    return "mkdocs-no-page-cache.yml"
+
+
+def measure(n: int, repeat: int, workdir: Path | None, progress, skip: frozenset[str] = frozenset()) -> dict:
     """Every case for one N, interleaved so that drift hits all cases alike."""
     with contextlib.ExitStack() as stack:
         if workdir is None:
@@ -794,13 +814,19 @@ def measure(n: int, repeat: int, workdir: Path | None, progress) -> dict:
         start = time.perf_counter()
         specs = generate(n, root)
         progress(f"N={n}: generated {n} terms and snippets in {time.perf_counter() - start:.1f} s")
-        runs: dict[str, list[Run]] = {c: [] for c in CASES}
+        cases = [c for c in CASES if c not in skip]
+        runs: dict[str, list[Run]] = {c: [] for c in cases}
         keep = workdir is not None
         load = [os.getloadavg()[0]]
+        no_page_cache = without_page_cache(root)
         for rep in range(repeat):
             shutil.rmtree(root / ".cache", ignore_errors=True)
-            runs["B"].append(build(root, "mkdocs.yml", "B", keep))
+            runs["F"].append(build(root, "mkdocs.yml", "F", keep))
             runs["C"].append(build(root, "mkdocs.yml", "C", keep))
+            if "G" in runs:
+                runs["G"].append(build(root, no_page_cache, "G", keep))
+            shutil.rmtree(root / ".cache" / "termbook" / "runs", ignore_errors=True)
+            runs["B"].append(build(root, "mkdocs.yml", "B", keep))
             edit_one_snippet(root, specs, rep)
             runs["D"].append(build(root, "mkdocs.yml", "D", keep))
             if rep == 0:
@@ -808,7 +834,7 @@ def measure(n: int, repeat: int, workdir: Path | None, progress) -> dict:
             runs["A"].append(build(root, "mkdocs-plain.yml", "A", keep))
             runs["E"].append(build(root, "mkdocs-exec.yml", "E", keep))
             load.append(os.getloadavg()[0])
-            progress(f"N={n} run {rep + 1}/{repeat}: " + ", ".join(f"{c} {runs[c][-1].seconds:.1f} s" for c in CASES))
+            progress(f"N={n} run {rep + 1}/{repeat}: " + ", ".join(f"{c} {runs[c][-1].seconds:.1f} s" for c in cases))
         terms_chars = sum(p.stat().st_size for p in (root / "terms").glob("*.yml")) / n
         stats = {
             "aliases": sum(len(s.aliases) for s in specs) / n,
@@ -838,7 +864,7 @@ def table(results: list[dict]) -> list[str]:
     ]
     for r in results:
         a = r["cases"]["A"]["seconds"]
-        for case in CASES:
+        for case in [c for c in CASES if c in r["cases"]]:
             c = r["cases"][case]
             ran = "" if c["ran"] is None else "/".join(str(x) for x in sorted(set(c["ran"])))
             lines.append(
@@ -858,11 +884,12 @@ def targets(results: list[dict]) -> list[tuple[str, bool, str]]:
         ran_c, ran_d = set(c["C"]["ran"]), set(c["D"]["ran"])
         out.append((f"N={n:,}: C/A ≤ 1.2", t["C"] / t["A"] <= 1.2, f"{t['C'] / t['A']:.2f} (CPU {cpu['C'] / cpu['A']:.2f})"))
         out.append((f"N={n:,}: no snippet run in C", ran_c == {0}, f"{'/'.join(map(str, sorted(ran_c)))} run"))
-        termbook, mdexec = (t["B"] - t["C"]) / n * 1e3, (t["E"] - t["A"]) / n * 1e3
-        out.append((f"N={n:,}: (B−C)/N ≤ (E−A)/N", termbook <= mdexec, f"{termbook:.2f} ms vs {mdexec:.2f} ms per snippet"))
+        if "E" in t:
+            termbook, mdexec = (t["B"] - t["C"]) / n * 1e3, (t["E"] - t["A"]) / n * 1e3
+            out.append((f"N={n:,}: (B−C)/N ≤ (E−A)/N", termbook <= mdexec, f"{termbook:.2f} ms vs {mdexec:.2f} ms per snippet"))
         out.append((f"N={n:,}: D/C ≤ 1.1", t["D"] / t["C"] <= 1.1, f"{t['D'] / t['C']:.2f} (CPU {cpu['D'] / cpu['C']:.2f})"))
         out.append((f"N={n:,}: one snippet run in D", ran_d == {1}, f"{'/'.join(map(str, sorted(ran_d)))} run"))
-        peak, plain = max(c[k]["max_rss_mb"] for k in "BCD"), c["A"]["max_rss_mb"]
+        peak, plain = max(c[k]["max_rss_mb"] for k in TERMBOOK_CASES if k in c), c["A"]["max_rss_mb"]
         target = "≤ 1.1" if n >= 10000 else "≤ 1.1 (the target is for 10,000)"
         out.append(
             (f"N={n:,}: termbook's peak memory / A's {target}", peak <= 1.1 * plain, f"{peak / plain:.2f} ({peak:.0f} vs {plain:.0f} MiB)")
@@ -936,7 +963,7 @@ def memory_note(results: list[dict]) -> list[str]:
     """Why peak memory is what it is, in the numbers of the largest N measured."""
     r = results[-1]
     a = r["cases"]["A"]["max_rss_mb"]
-    c = max(r["cases"][k]["max_rss_mb"] for k in "BCD")
+    c = max(r["cases"][k]["max_rss_mb"] for k in TERMBOOK_CASES if k in r["cases"])
     return [
         f"Peak memory at N = {r['n']:,}: plain Material alone reaches {a:,.0f} MiB, because MkDocs keeps the "
         "Markdown and the HTML of every page until the build ends and then writes the search index of all of "
@@ -993,10 +1020,16 @@ def page(results: list[dict], commands: list[str], info: dict[str, str] | None =
         "- **A**: plain MkDocs + Material building the same pages, written out as Markdown files: what a user of "
         "plain Material would run on that text — search, offline, code highlighting (highlight, superfences) and "
         "math (arithmatex); no termbook, no tags, no mkdocs-jupyter, not termbook's list of Markdown extensions.",
-        "- **B**: termbook with an empty cache, configured as this site is (search, tags, termbook, mkdocs-jupyter "
-        "for the tutorials, offline; termbook's extensions): every snippet runs, each in its own isolated process.",
-        "- **C**: termbook again with nothing changed: every snippet result comes from the cache.",
-        "- **D**: termbook after one snippet was edited: that snippet alone runs again.",
+        "- **F**: termbook's first build, with no cache at all, configured as this site is (search, tags, termbook, "
+        "mkdocs-jupyter for the tutorials, offline; termbook's extensions): every snippet runs, each in its own "
+        "isolated process, and every page is converted.",
+        "- **B**: termbook with the snippet-run cache emptied: every snippet runs again; the page cache is kept, and "
+        "as the outputs do not change neither do the pages, so B − C is what running the snippets costs.",
+        "- **C**: termbook again with nothing changed: every snippet result comes from the run cache and every term "
+        "page from the page cache (the finished HTML of a page whose Markdown and settings are unchanged).",
+        "- **G**: C with the page cache off (`page_cache: false`): every page converted again, as every warm build "
+        "was before the page cache.",
+        "- **D**: termbook after one snippet was edited: that snippet alone runs again and its page is converted.",
         "- **E**: the pages of A with [markdown-exec](https://pawamoy.github.io/markdown-exec/) running each "
         "snippet inside the build process (no isolation, no verification, no cache).",
         "",
@@ -1009,9 +1042,11 @@ def page(results: list[dict], commands: list[str], info: dict[str, str] | None =
         *[f"| {name} | {value} | {'met' if ok else '**missed**'} |" for name, ok, value in targets(results)],
         "",
         *memory_note(results),
-        "C − A is termbook's own work when nothing changed: reading and validating the term files, checking the "
-        "cache, linking, rendering, MathML, the graph pictures and the exports. B − C is what running every snippet "
-        "in its own isolated process costs; E − A is what running them inside the build costs.",
+        "C − A is termbook's own work when nothing changed, less the conversions it skips: reading and validating "
+        "the term files, checking the caches, linking, rendering each page's Markdown (to find it in the page cache), "
+        "MathML, the graph pictures and the exports. G − C is what converting, highlighting and sanitising every "
+        "term page costs. B − C is what running every snippet in its own isolated process costs; E − A is what "
+        "running them inside the build costs.",
         "",
         "## Machine",
         "",
@@ -1030,6 +1065,9 @@ def main() -> None:
     parser.add_argument("--large", action="store_true", help="also N = 10,000 (takes a long time)")
     parser.add_argument("--large-repeat", type=int, default=1, help="runs per case at N = 10,000 (default 1)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per case; the median is reported (default 3)")
+    parser.add_argument(
+        "--large-skip", nargs="+", default=[], choices=["G", "E"], help="cases left out at N = 10,000 (G takes as long as F)"
+    )
     parser.add_argument("--keep", type=Path, help="generate into this directory and keep it (for profiling)")
     parser.add_argument("--json", type=Path, help="also write the raw numbers here")
     parser.add_argument("--write-page", action="store_true", help=f"rewrite {PAGE.relative_to(REPO)}")
@@ -1050,7 +1088,11 @@ def main() -> None:
         print(message, file=sys.stderr, flush=True)
 
     before = code_fingerprint()
-    results = [measure(n, args.large_repeat if n >= 10000 else args.repeat, args.keep, progress) for n in sizes]
+    large_skip = frozenset(args.large_skip)
+    results = [
+        measure(n, args.large_repeat if n >= 10000 else args.repeat, args.keep, progress, large_skip if n >= 10000 else frozenset())
+        for n in sizes
+    ]
     if code_fingerprint() != before:
         progress("warning: plugins/termbook changed while measuring: rerun for clean numbers")
     print(

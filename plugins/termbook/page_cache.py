@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -179,7 +179,7 @@ def renderer_version() -> str:
     return digest.hexdigest()[:16]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _distribution_version(name: str) -> str:
     """``dist=version`` of the distribution providing a plugin (by its entry point) or of a distribution; '' if unknown."""
     try:

@@ -76,19 +76,17 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
     _context: RenderContext | None = None  # what every page's conversion depends on, for this build's files
     _reused: dict[str, FinishedPage]  # term pages whose conversion is skipped, by source path
     _converting: dict[str, tuple[str, int]]  # term pages being converted: (cache key, warnings logged before)
-    _warnings: _WarningCount | None = None
 
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"
-        self._reused, self._converting = {}, {}
-        self._warnings = _WarningCount()
-        logging.getLogger("mkdocs").addHandler(self._warnings)
 
     @event_priority(-100)  # after Material's offline plugin, whose CDN shim we replace
     def on_config(self, config):
         if not self.config.enabled:
             return
         root = Path(config.config_file_path or ".").resolve().parent
+        if _WARNINGS not in (logger := logging.getLogger("mkdocs")).handlers:
+            logger.addHandler(_WARNINGS)
         self.project = Project.create(root, dict(self.config), Path(config.docs_dir))
         config.watch += [str(self.project.terms_dir), str(self.project.snippets_dir)]  # `mkdocs serve` reloads
         config.watch += [str(path) for path in (self.project.notation_file, self.project.template) if path and path.is_file()]
@@ -160,8 +158,6 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
 
     def on_shutdown(self) -> None:
         self._close_live()
-        if self._warnings is not None:
-            logging.getLogger("mkdocs").removeHandler(self._warnings)
 
     def _rebuild_pages(self) -> bool:
         """Bring the served site up to date after an edit, or False when MkDocs must build it all."""
@@ -261,7 +257,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         key = page_key(self._context, src, page.url, markdown)
         finished = self.pages.get(key)
         if finished is None:
-            self._converting[src] = (key, self._warnings.count if self._warnings else 0)
+            self._converting[src] = (key, _WARNINGS.count)
             return markdown
         self._reused[src] = finished
         return ""  # nothing to convert: on_page_content puts the finished page in
@@ -274,11 +270,11 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         if (finished := self._reused.pop(src, None)) is not None:
             html = self.site.reuse(src, finished.html, finished.parked)
             _restore(page, finished, files)
-            problems = []
+            problems: list[Problem] = []
         else:
             html, problems = self.site.content(html, src)
             key, warnings_before = self._converting.pop(src, ("", 0))
-            if key and self.pages is not None and not problems and self._warnings and self._warnings.count == warnings_before:
+            if key and self.pages is not None and not problems and _WARNINGS.count == warnings_before:
                 self.pages.put(key, _finished(page, html, self.site.parked.get(src, [])))
         _report(problems)
         if self.search is not None:
@@ -336,6 +332,9 @@ class _WarningCount(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.count += 1
+
+
+_WARNINGS = _WarningCount()
 
 
 def _finished(page, html: str, parked: list[str]) -> FinishedPage:
