@@ -94,3 +94,15 @@ def test_card_follows_the_colour_scheme(open_tab, site_url, scheme, artifacts):
     light = background.replace(" ", "") in ("rgb(255,255,255)", "rgba(255,255,255,1)")
     assert light == (scheme == "light"), (scheme, background, body)
     page.screenshot(path=str(artifacts / f"preview-{scheme}.png"))
+
+
+def test_a_page_that_is_only_read_does_not_load_the_cards(open_tab, site_url):
+    tab = open_tab()
+    page = tab.page
+    tab.goto(site_url + "terms/batch-normalization.html")
+    page.wait_for_timeout(1000)  # well after the load event
+    assert page.evaluate("() => window.__termbookTerms === undefined")  # megabytes at 10,000 terms
+    page.locator(LINK).first.hover()
+    expect(page.locator(".termbook-card")).to_be_visible()
+    assert page.evaluate("() => Array.isArray(window.__termbookTerms)")
+    tab.assert_clean()

@@ -4,8 +4,9 @@
    link) shows the card; Escape, moving away or tapping elsewhere closes it. The cards' data is
    baked into terms.js at build time (self.__termbookTerms: one row per term, shared with search),
    so nothing is fetched and it works from file://. It grows with the glossary (megabytes at 10,000
-   terms), so it is not loaded with the page: it is asked for once the page has loaded, or at the
-   first pointer or focus on the page, and a card asked for before it arrives shows when it does.
+   terms, half a second of parsing), so a page that is only read never loads it: it is asked for at
+   the first pointer (mouse, pen or touch) or keyboard focus on the page, and a card asked for
+   before it arrives shows when it does.
    The card floats over the page: nothing moves when it opens. */
 "use strict";
 (() => {
@@ -15,6 +16,7 @@
 
   let cards = null; // by site-relative URL, once terms.js is loaded
   let pending = null; // the link a card was asked for before the data arrived
+  let waiting = null; // the link tapped before the data arrived: previewed or followed once it is here
 
   // the site-relative path a link points to, or null (another site, an anchor on this page)
   const pathOf = (link) => {
@@ -139,6 +141,16 @@
     for (const link of document.querySelectorAll("a[data-termbook-title]")) {
       if (!keyOf(link)) link.setAttribute("title", link.dataset.termbookTitle);
     }
+    if (waiting) {
+      const tapped = waiting;
+      waiting = null;
+      if (!keyOf(tapped)) location.assign(tapped.href);
+      else {
+        show(tapped);
+        armed = tapped;
+      }
+      return;
+    }
     const link = pending && termLink(pending);
     pending = null;
     if (link && (link.matches(":hover") || link === document.activeElement)) show(link);
@@ -153,8 +165,6 @@
     script.addEventListener("load", ready);
     document.head.append(script);
   }
-  if (document.readyState === "complete") request();
-  else window.addEventListener("load", request, { once: true });
   document.addEventListener("pointerover", request, { once: true, capture: true });
   document.addEventListener("focusin", request, { once: true, capture: true });
 
@@ -197,9 +207,20 @@
   document.addEventListener(
     "click",
     (event) => {
+      const touch = event.pointerType === "touch" || (event.sourceCapabilities && event.sourceCapabilities.firesTouchEvents);
+      if (touch && !cards) {
+        // the first tap of the page came before the data: whether the link is a term's is known
+        // when it arrives (then a term's previews, any other link is followed)
+        const tapped = event.target instanceof Element ? event.target.closest("a[href]") : null;
+        if (tapped && !outside(tapped) && pathOf(tapped) !== null) {
+          event.preventDefault();
+          waiting = tapped;
+          request();
+        }
+        return;
+      }
       const link = termLink(event.target);
       if (!link) return;
-      const touch = event.pointerType === "touch" || (event.sourceCapabilities && event.sourceCapabilities.firesTouchEvents);
       if (!touch) return;
       if (armed === link) return; // second tap: follow
       event.preventDefault();
