@@ -86,3 +86,16 @@ def test_text_in_markup_does_not_become_markup(open_tab, site_url):
     paths = search(tab.page, "<img src=x>")
     assert tab.page.locator(f"{RESULTS} img").count() == 0, paths
     tab.assert_clean()
+
+
+def test_from_file_a_page_that_is_only_read_loads_no_search_data(open_tab, built_site):
+    """From file:// the worker shares the page's thread: the term index waits for the first query."""
+    tab = open_tab(allow=LOCAL)
+    page = tab.page
+    tab.goto((built_site.site / "terms" / "dropout.html").as_uri())
+    page.wait_for_timeout(1500)  # well after the load event and the worker's setup
+    loaded = [frame.evaluate("() => self.__termbookTerms !== undefined || self.__termbookText !== undefined") for frame in page.frames]
+    assert len(page.frames) > 1  # the worker's iframe stand-in is there
+    assert not any(loaded)
+    assert search(page, "Dropout")[0].endswith("/terms/dropout.html")
+    tab.assert_clean()

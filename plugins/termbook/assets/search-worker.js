@@ -4,8 +4,10 @@
    RESULT; src/templates/assets/javascripts/integrations/search/worker/message in mkdocs-material)
    and renders whatever RESULT holds. termbook points the page's configuration at this script
    instead of Material's lunr worker. On SETUP it loads terms.js (every term's name, other names,
-   summary and tags: small; or takes the page's copy, which the previews may have loaded) and is
+   summary and tags; or takes the page's copy, which the previews may have loaded) and is
    READY as soon as that is parsed, so the first keystroke is answered at once
+   (from file://, where it shares the page's thread, it is READY at once and loads terms.js on the
+   first query instead)
    from the terms: a term's name, alias, acronym, plural, or a prefix of them. The full-text index
    (search-text.js) is loaded on the first query; when it arrives, the latest query is answered
    again with the pages whose text matches below the term hits.
@@ -298,14 +300,28 @@
     }
   };
 
+  const loadTerms = () => {
+    if (loadingTerms) return;
+    const shared = parentTerms();
+    loadingTerms = (shared ? Promise.resolve(shared) : data("terms.js", "__termbookTerms")).then(prepareTerms);
+    if (!iframe) loadingTerms.then(() => postMessage({ type: READY }));
+  };
+
   addEventListener("message", (event) => {
     const message = event.data;
     if (message.type === SETUP) {
       suggestions = Boolean(message.data && message.data.options && message.data.options.suggest);
-      const shared = parentTerms();
-      loadingTerms = (shared ? Promise.resolve(shared) : data("terms.js", "__termbookTerms")).then(prepareTerms);
-      loadingTerms.then(() => postMessage({ type: READY }));
-    } else if (message.type === QUERY && loadingTerms) {
+      if (iframe) {
+        // from file:// this runs on the page's own thread: a page that is only read never parses
+        // the terms (half a second at 10,000); the first query loads them
+        postMessage({ type: READY });
+      } else loadTerms();
+    } else if (message.type === QUERY) {
+      if (!loadingTerms && !tokens(String(message.data)).length) {
+        postMessage({ type: RESULT, data: search("") }); // Material's empty query on READY: nothing to load for it
+        return;
+      }
+      loadTerms();
       // Material sends a query per keystroke; a busy worker answers only the latest of those waiting
       latest = String(message.data);
       if (answering) return;
