@@ -8,7 +8,7 @@ what that work produced: the content HTML as :meth:`termbook.finishing.Site.cont
 the anchors. The generator then skips the conversion of a page whose key is in the cache.
 
 The key is everything the conversion depends on (:func:`page_key`): the page's Markdown after
-every plugin changed it, its source path and URL, and a :class:`RenderContext` — the Markdown
+every plugin changed it, its front matter, its source path and URL, and a :class:`RenderContext` — the Markdown
 extensions and their settings, how URLs are written, every file of the site with its URL (a
 link's target and whether it exists), the plugins in order, the versions of the libraries that
 render, and termbook's own code. A page whose conversion reported anything (a generator warning,
@@ -114,8 +114,9 @@ class RenderContext:
         return cls(make_key(parts))
 
 
-def page_key(context: RenderContext, page: str, url: str, markdown: str) -> str:
-    return make_key({"context": context.fingerprint, "page": page, "url": url, "markdown": markdown})
+def page_key(context: RenderContext, page: str, url: str, markdown: str, meta: Mapping[str, Any]) -> str:
+    """The key of one page: its Markdown and front matter (a plugin may read either), where it is, the context."""
+    return make_key({"context": context.fingerprint, "page": page, "url": url, "markdown": markdown, "meta": stable(meta)})
 
 
 class PageCache:

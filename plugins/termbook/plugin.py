@@ -254,7 +254,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
                 files=[(f.src_uri, f.url) for f in files],
                 plugins=list(config.plugins),
             )
-        key = page_key(self._context, src, page.url, markdown)
+        key = page_key(self._context, src, page.url, markdown, page.meta)
         finished = self.pages.get(key)
         if finished is None:
             self._converting[src] = (key, _WARNINGS.count)
