@@ -134,6 +134,7 @@ class LiveGlossary:
         self.used_in: UsedIn = tutorial_uses(site.build)
         self._pool: WorkerPool | None = None
         self._views = _views(site.build)
+        self._linker = Linker(site.build.terms)  # the phrases stay as they are in an update: only summaries change
         self._symbols: dict[str, list[str]] = {}  # slug -> the notation symbols its formulas use
         for tex, slugs in site.build.notation_usage.items():
             for slug in slugs:
@@ -201,7 +202,7 @@ class LiveGlossary:
         # 2. links: the phrases are unchanged, so what every other term links to is too (a page that
         # links a changed term, and so shows its summary as a tooltip, is linked again when it is
         # rendered again, below)
-        linker = Linker(terms)
+        linker = self._linker.retargeted(fresh.values())
         new_by_slug = build.by_slug
         build.linked = dict(old.linked)
         for slug in fresh:
@@ -256,7 +257,7 @@ class LiveGlossary:
         if _graph_view(old) != _graph_view(build):
             written[layout.graph_page] = True
         self.site.build = build
-        self._views = new_view
+        self._views, self._linker = new_view, linker
         for rel, text in data_files(self.site, whole=False).items():
             put(False, rel, text)
         for rel, changed_now in written.items():
