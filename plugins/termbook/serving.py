@@ -175,9 +175,10 @@ def _when_written(app: WSGIApplication, environ: WSGIEnvironment, start_response
 class _Answer:
     """A ``start_response`` that keeps the status and headers until the answer is known to be current."""
 
-    status = "500 Internal Server Error"
-    headers: list[tuple[str, str]] = []
-    exc_info = None
+    def __init__(self) -> None:
+        self.status = "500 Internal Server Error"  # until the application answers
+        self.headers: list[tuple[str, str]] = []
+        self.exc_info = None
 
     def __call__(self, status, headers, exc_info=None, /):
         self.status, self.headers, self.exc_info = status, headers, exc_info
