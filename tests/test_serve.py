@@ -206,6 +206,9 @@ class InProcess:
         self.gate.set()
         self.config.plugins.on_shutdown()
         self.server.server_close()
+        # MkDocs keeps one instance of a plugin per process, whatever config loads it: the builds of
+        # the tests after this one are builds, not `mkdocs serve`
+        self.config.plugins.on_startup(command="build", dirty=False)
 
 
 @pytest.fixture
@@ -230,13 +233,18 @@ def same_as_a_build_from_scratch(site: InProcess, tmp_path) -> None:
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
 
-    config = load_config(str(site.project.root / "mkdocs.yml"), site_dir=str(tmp_path / "scratch"))
+    scratch_yml = site.project.root / "mkdocs-scratch.yml"  # every page converted, none from the page cache
+    scratch_yml.write_text(
+        (site.project.root / "mkdocs.yml").read_text().replace("      jobs: 2\n", "      jobs: 2\n      page_cache: false\n")
+    )
+    config = load_config(str(scratch_yml), site_dir=str(tmp_path / "scratch"))
     config.plugins.on_startup(command="serve", dirty=False)
     config.site_url = site.config.site_url
     try:
         build(config, serve_url=config.site_url)
     finally:
         config.plugins.on_shutdown()
+        config.plugins.on_startup(command="build", dirty=False)
     scratch = tmp_path / "scratch"
     pages = sorted(p.relative_to(scratch) for p in scratch.rglob("*.html"))
     assert pages and pages == sorted(p.relative_to(site.site) for p in site.site.rglob("*.html"))
