@@ -6,23 +6,32 @@
 It generates the synthetic glossary of ``benchmarks/build.py`` (same generator, same size of
 prose and snippets), then for each mode starts the real ``python -m mkdocs serve --livereload``
 (what ``make serve`` runs) on a free port, waits for its first build, and times two edits, each
-``--repeat`` times (``--whole-repeat`` times with whole rebuilds, which take minutes each):
+``--repeat`` times (``--whole-repeat`` times with whole rebuilds, which take minutes each).
 
-  term     the summary of a term that other terms list as related is rewritten; the clock stops
-           when a page that lists it (not the term's own page) is served over http with the new
-           summary in it (its related list and link tooltip)
-  snippet  a comment line is added to a term's snippet, which runs again; the clock stops when
-           the term's page is served with the new line in its code
+A browser is modelled by two tabs (:class:`Tab`), opened once the server is up: one on a page that
+lists the edited term as related (not the term's own page), one on the term's page. Each tab loads
+its page, then does what MkDocs' injected script does: it keeps a livereload poll waiting (the page
+as its ``Referer``) and loads the page again when the poll answers with a newer version of the site.
+
+  term     the summary of the term is rewritten; *viewed page* stops when the tab on the page that
+           lists it has loaded the page with the new summary in it (its related list and tooltip)
+  snippet  a comment line is added to the term's snippet, which runs again; *viewed page* stops
+           when the tab on the term's page has loaded it with the new line in its code
+
+*all pages* stops when the server has written every page the edit changes: when it logs the
+update (termbook's ``rebuilt ...`` line, or MkDocs' ``Documentation built`` after a whole build),
+seen by reading its log every 20 ms. With the edit loop the pages a browser has open are made
+first and the browsers reload before the other pages are made, so *viewed page* can be the shorter.
 
 Modes: ``whole`` is termbook with ``incremental_serve: false`` (MkDocs rebuilds the whole site
 on every change, as before); ``incremental`` is the default (only the pages an edit changes).
 Both modes serve the same files from the same snippet cache (the first build of the first mode
-runs every snippet once; that build is not timed).
+runs every snippet once; that build is not timed). The server runs the ``termbook`` that
+``PYTHONPATH`` or the virtual environment gives it; the report says which.
 
 The time includes MkDocs' own delays: its file watcher polls every 0.5 s and waits 0.1 s for
-writes to settle. The clock starts just before the file is written and stops when the response
-that contains the change has been read; the page is requested every 20 ms (MkDocs holds requests
-while it rebuilds).
+writes to settle. The clock starts just before the file is written. The load average (1 minute)
+is taken after each edit: the machine's other work moves these times.
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -69,7 +79,7 @@ class Server:
 
     def __init__(self, root: Path, config: str, log: Path):
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
+        self.origin = self.url = f"http://127.0.0.1:{self.port}/"  # the site is mounted at the root
         self.log = log
         env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
         with open(log, "w") as out:
@@ -86,7 +96,7 @@ class Server:
         while time.perf_counter() - start < timeout:
             if self.proc.poll() is not None:
                 raise SystemExit(f"mkdocs serve stopped:\n{self.log.read_text()[-3000:]}")
-            if "Serving on" in self.log.read_text() and fetch(self.url + "terms/index.html"):
+            if "Serving on" in self.log.read_text() and fetch(self.url + "sitemap.xml"):  # not a page: none is open yet
                 return time.perf_counter() - start
             time.sleep(0.5)
         raise SystemExit("mkdocs serve did not start")
@@ -107,17 +117,71 @@ class Server:
             self.proc.kill()
 
 
-def timed(server: Server, write, url: str, marker: str, timeout: float = 900) -> tuple[float, float]:
-    """Seconds from ``write()`` to a response of ``url`` that contains ``marker``, and the server's CPU seconds."""
+class Tab:
+    """A browser tab with ``page`` open: it reloads the page whenever MkDocs' livereload poll says the site changed."""
+
+    def __init__(self, server: Server, page: str):
+        self.server, self.url = server, server.url + page
+        self.loads: list[tuple[float, str]] = []  # (when it was read, the page) of every load
+        self.changed = threading.Condition()
+        self.closed = False
+        epoch, request = self._load()
+        self.thread = threading.Thread(target=self._poll, args=(epoch, request), daemon=True)
+        self.thread.start()
+
+    def _load(self) -> tuple[int, int]:
+        html = fetch(self.url)
+        if html is None or (found := re.search(r"livereload\((\d+), (\d+)\)", html)) is None:
+            raise SystemExit(f"{self.url}: no page with MkDocs' livereload script")
+        with self.changed:
+            self.loads.append((time.perf_counter(), html))
+            self.changed.notify_all()
+        return int(found[1]), int(found[2])
+
+    def _poll(self, epoch: int, request: int) -> None:
+        while not self.closed:
+            poll = urllib.request.Request(f"{self.server.origin}livereload/{epoch}/{request}", headers={"Referer": self.url})
+            try:
+                with urllib.request.urlopen(poll, timeout=120) as response:
+                    latest = int(response.read())
+            except (urllib.error.URLError, OSError, ValueError):
+                time.sleep(3)  # as the script does after an error
+                continue
+            if latest > epoch:
+                epoch, request = self._load()
+
+    def shows(self, marker: str, since: float, timeout: float = 900) -> float:
+        """When the tab first loaded the page with ``marker`` in it, after ``since``."""
+        with self.changed:
+            found = self.changed.wait_for(lambda: [at for at, html in self.loads if at >= since and marker in html], timeout)
+            self.loads = self.loads[-1:]
+        if not found:
+            raise SystemExit(f"{self.url} never showed {marker!r}")
+        return found[0]
+
+    def close(self) -> None:
+        self.closed = True
+
+
+DONE = re.compile(r"termbook: rebuilt |Documentation built in ")  # the server has written every page of an update
+
+
+def timed(server: Server, write, tab: Tab, marker: str, timeout: float = 900) -> tuple[float, float, float]:
+    """Seconds from ``write()`` to ``tab`` showing ``marker`` and to the server logging the update, and its CPU seconds."""
     cpu = server.cpu()
+    before = len(DONE.findall(server.log.read_text()))
     start = time.perf_counter()
     write()
-    while time.perf_counter() - start < timeout:
-        html = fetch(url)
-        if html is not None and marker in html:
-            return time.perf_counter() - start, server.cpu() - cpu
-        time.sleep(0.02)
-    raise SystemExit(f"{url} never showed {marker!r}")
+    done = None
+    while done is None:
+        if len(DONE.findall(server.log.read_text())) > before:
+            done = time.perf_counter()
+        elif time.perf_counter() - start > timeout:
+            raise SystemExit(f"the server never logged an update after {marker!r}")
+        else:
+            time.sleep(0.02)
+    viewed = tab.shows(marker, start, timeout)
+    return viewed - start, done - start, server.cpu() - cpu
 
 
 def pick(root: Path) -> tuple[str, str]:
@@ -141,70 +205,100 @@ def edit_summary(path: Path, text: str) -> None:
     path.write_text(new, encoding="utf-8")
 
 
-def measure(root: Path, modes: list[str], repeat: int, whole_repeat: int, progress) -> dict[str, dict[str, list[float]]]:
+MEASURES = ("viewed page", "all pages", "CPU")
+
+
+def record(out: dict[str, dict[str, list[float]]], what: str, edit: str, seconds: tuple[float, float, float], progress) -> None:
+    """Keep an edit's times and the load average after it, and say them."""
+    load = os.getloadavg()[0]
+    for name, value in zip((*MEASURES, "load"), (*seconds, load)):
+        out[name][edit].append(value)
+    viewed, done, cpu = seconds
+    progress(f"{what}: viewed page {viewed:.2f} s, all pages {done:.2f} s (server CPU {cpu:.2f} s, load {load:.1f})")
+
+
+def append_line(path: Path, line: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+
+
+def measure(root: Path, modes: list[str], repeat: int, whole_repeat: int, progress) -> dict[str, dict[str, dict[str, list[float]]]]:
+    """By mode, by measure, by edit: the seconds of each edit; ``load`` holds the load average after each."""
     slug, lister = pick(root)
     module = slug.replace("-", "_")
     term_file, snippet = root / "terms" / f"{slug}.yml", root / "snippets" / f"{module}.py"
-    results: dict[str, dict[str, list[float]]] = {}
+    progress(f"edited term {slug}; the tab that lists it: {lister}")
+    results: dict[str, dict[str, dict[str, list[float]]]] = {}
     for mode in modes:
         config = "mkdocs.yml" if mode == "incremental" else "mkdocs-whole.yml"
         server = Server(root, config, root / f"serve-{mode}.log")
+        tabs: list[Tab] = []
         try:
             started = server.wait_ready()
             progress(f"{mode}: first build served after {started:.1f} s")
-            times: dict[str, list[float]] = {edit: [] for edit in EDITS}
-            cpus: dict[str, list[float]] = {edit: [] for edit in EDITS}
+            neighbour, own = Tab(server, f"terms/{lister}.html"), Tab(server, f"terms/{slug}.html")
+            tabs += [neighbour, own]
+            out: dict[str, dict[str, list[float]]] = {m: {edit: [] for edit in EDITS} for m in (*MEASURES, "load")}
             for rep in range(repeat if mode == "incremental" else whole_repeat):
                 token = f"{mode} {rep} {time.time_ns()}"  # never in the files before, also in a kept folder
                 summary = f"A summary rewritten by the serve benchmark ({token})."
-                seconds, cpu = timed(server, lambda s=summary: edit_summary(term_file, s), server.url + f"terms/{lister}.html", summary)
-                times["term"].append(seconds)
-                cpus["term"].append(cpu)
-                progress(f"{mode}: term edit {rep + 1}: {seconds:.2f} s (server CPU {cpu:.2f} s)")
+                record(
+                    out,
+                    f"{mode}: term edit {rep + 1}",
+                    "term",
+                    timed(server, lambda s=summary: edit_summary(term_file, s), neighbour, summary),
+                    progress,
+                )
                 time.sleep(1.0)
                 line = f"# snippet changed while serving ({token})"  # no summary contains it
-                seconds, cpu = timed(
-                    server,
-                    lambda line=line: snippet.write_text(snippet.read_text(encoding="utf-8") + line + "\n", encoding="utf-8"),
-                    server.url + f"terms/{slug}.html",
-                    line.removeprefix("# "),
-                )
-                times["snippet"].append(seconds)
-                cpus["snippet"].append(cpu)
-                progress(f"{mode}: snippet edit {rep + 1}: {seconds:.2f} s (server CPU {cpu:.2f} s)")
+                seconds = timed(server, lambda line=line: append_line(snippet, line), own, line.removeprefix("# "))
+                record(out, f"{mode}: snippet edit {rep + 1}", "snippet", seconds, progress)
                 time.sleep(1.0)
-            results[mode] = times
-            results[f"{mode} CPU"] = cpus
+            results[mode] = out
             log = server.log.read_text()
             for line in re.findall(r"termbook: rebuilt .*", log)[-2:]:
                 progress(f"{mode}: {line}")
         finally:
+            for tab in tabs:
+                tab.close()
             server.stop()
     return results
 
 
-def report(results: dict[str, dict[str, list[float]]], n: int) -> str:
+def report(results: dict[str, dict[str, dict[str, list[float]]]], n: int, termbook: str) -> str:
     modes = [mode for mode in MODES if mode in results]
-    counts = ", ".join(f"{mode} {len(results[mode][EDITS[0]])}" for mode in modes)
+    counts = ", ".join(f"{mode} {len(results[mode]['all pages'][EDITS[0]])}" for mode in modes)
     lines = [
-        f"Edit loop at {n} terms: seconds from the file write to the new HTML served, and the CPU seconds of the",
-        f"mkdocs serve process meanwhile (median, min–max; edits of each kind: {counts})",
+        f"Edit loop at {n} terms: seconds from the file write to the new HTML of the page a browser tab has open",
+        "(viewed page), to the server having written every page the edit changes (all pages), and the CPU seconds",
+        f"of the mkdocs serve process meanwhile (median, min–max; edits of each kind: {counts})",
         "",
-        "| edit | " + " | ".join(f"{mode} | {mode} CPU" for mode in modes) + (" | whole / incremental |" if len(modes) == 2 else " |"),
-        "|:--|" + "--:|" * (2 * len(modes) + (len(modes) == 2)),
+        "| edit | " + " | ".join(f"{mode}: {m}" for mode in modes for m in MEASURES) + " | load average |",
+        "|:--|" + "--:|" * (len(MEASURES) * len(modes)) + ":--|",
     ]
 
     def cell(values: list[float]) -> str:
         return f"{statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})" if len(values) > 1 else f"{values[0]:.2f}"
 
     for edit in EDITS:
-        cells = [cell(results[key][edit]) for mode in modes for key in (mode, f"{mode} CPU")]
-        if len(modes) == 2:
-            cells.append(f"{statistics.median(results['whole'][edit]) / statistics.median(results['incremental'][edit]):.0f}×")
+        cells = [cell(results[mode][m][edit]) for mode in modes for m in MEASURES]
+        loads = [x for mode in modes for x in results[mode]["load"][edit]]
+        cells.append(f"{min(loads):.1f}–{max(loads):.1f}")
         lines.append(f"| {edit} | {' | '.join(cells)} |")
     load = os.getloadavg()
-    lines += ["", f"{platform.python_version()}, {os.cpu_count()} cores, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end"]
+    lines += [
+        "",
+        f"{platform.python_version()}, {os.cpu_count()} cores, termbook from {termbook}; "
+        f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end (1-minute load after each edit in the table)",
+    ]
     return "\n".join(lines)
+
+
+def termbook_path() -> str:
+    """Where the server's ``termbook`` comes from (``PYTHONPATH`` or the virtual environment)."""
+    found = subprocess.run(
+        [sys.executable, "-c", "import termbook, pathlib; print(pathlib.Path(termbook.__file__).parent)"], capture_output=True, text=True
+    )
+    return found.stdout.strip() or "?"
 
 
 def main() -> None:
@@ -230,7 +324,7 @@ def main() -> None:
         if whole == config:
             raise SystemExit("mkdocs.yml has no '- termbook' plugin line to configure")
         (root / "mkdocs-whole.yml").write_text(whole, encoding="utf-8")
-        print(report(measure(root, args.modes, args.repeat, args.whole_repeat, progress), args.size))
+        print(report(measure(root, args.modes, args.repeat, args.whole_repeat, progress), args.size, termbook_path()))
     finally:
         if args.keep is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -99,6 +99,7 @@ def test_editing_a_summary_updates_the_tooltips_and_lists_of_the_pages_that_show
     # dropout shows layer-norm in "Referenced by" (unchanged: not rebuilt for nothing)
     assert {"terms/dropout.md", "terms/batch-norm.md", "terms/layer-norm.md", "terms/index.md"} <= set(update.pages)
     assert "terms/weight-decay.md" not in update.pages
+    assert update.edited == ["terms/dropout.md"]  # made first under `mkdocs serve`
     assert 'Dropout drops units at random to regularize."' in stored(live, "terms/batch-norm.md")
     assert "Dropout drops units at random to regularize." in stored(live, "terms/layer-norm.md")
     assert "Dropout zeroes" not in stored(live, "terms/batch-norm.md") + stored(live, "terms/layer-norm.md")
@@ -132,6 +133,7 @@ def test_editing_a_snippet_runs_only_that_snippet_again(glossary, start):
     assert update.outcome is Outcome.UPDATED
     assert update.ran == ["batch-norm"]
     assert "terms/batch-norm.md" in update.pages
+    assert update.edited == ["terms/batch-norm.md"]  # the term whose snippet it is
     assert "the same, added" in stored(live, "terms/batch-norm.md")
     assert "notebooks/batch-norm.ipynb" in update.files
     assert "terms/dropout.md" not in update.pages
@@ -158,7 +160,9 @@ def test_a_snippet_runs_again_with_the_snippets_it_imports_only(glossary, start)
     live, _ = start(glossary)
 
     edit(glossary.root / "snippets" / "dropout.py", lambda s: s + "# an edit of the imported snippet\n")
-    assert live.update().ran == ["dropout", "quadruple"]  # its source is in the importer's cache key
+    update = live.update()
+    assert update.ran == ["dropout", "quadruple"]  # its source is in the importer's cache key
+    assert update.edited == ["terms/dropout.md"]  # the importer's page is made again, not first
 
     edit(glossary.root / "snippets" / "quadruple.py", lambda s: s + "# an edit of the importer\n")
     assert live.update().ran == ["quadruple"]

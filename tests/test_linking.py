@@ -122,6 +122,17 @@ def test_tooltips_escape_quotes():
     assert Linker(terms).link("quoted", "c").text == '[quoted](a-b.md "Says &quot;hi&quot;.")'
 
 
+def test_a_retargeted_linker_shows_the_new_summaries_and_leaves_the_old_one_as_it_was():
+    terms = [make("a-b", "Quoted"), make("c", "Other")]
+    old = Linker(terms)
+    edited = Term("a-b", Path("x"), terms[0].data.model_copy(update={"summary": "Said again."}))
+
+    new = old.retargeted([edited])
+
+    assert new.link("quoted", "c").text == '[quoted](a-b.md "Said again.")'
+    assert old.link("quoted", "c").text == '[quoted](a-b.md "Quoted summary.")'
+
+
 @pytest.mark.parametrize(
     "word,expected",
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from termbook.cli import main
 from termbook.project import Layout, Project
@@ -67,6 +68,22 @@ def test_layout_paths_and_relative_links():
     assert layout.slug_of("glossary/dropout.md") == "dropout" and layout.slug_of("glossary/index.md") is None
     default = Layout()
     assert default.graph_page == "graph.md" and default.link("terms/x.md", "notebooks/x.ipynb") == "../notebooks/x.ipynb"
+
+
+@pytest.mark.parametrize(
+    ("url_prefix", "from_page"),
+    [
+        ("terms", "paths/normalization.md"),
+        ("terms", "terms/index.md"),
+        ("terms", "index.md"),
+        ("docs/glossary", "docs/glossary/paths/x.md"),
+        ("docs/glossary", "other/deep/page.md"),
+        ("glossary", "glossary/sub/page.md"),
+    ],
+)
+def test_a_term_link_is_the_relative_link_to_the_term_page(url_prefix, from_page):
+    layout = Layout(url_prefix)
+    assert layout.term_link(from_page, "dropout") == layout.link(from_page, layout.term_page("dropout"))
 
 
 def test_check_and_build_honour_every_folder_and_the_prefix(tmp_path, capsys):

@@ -17,8 +17,8 @@ up to date with the files as they are now:
   and ``terms.js`` (the term index of search and the link previews) are rendered whole and kept only when they changed; the graph
   page when a name, summary, tag or link changed.
 
-The answer is an :class:`Update`: the pages whose HTML must be made again and the generated files
-to copy, or :attr:`Outcome.FULL` when the change needs a whole build (a term added or removed, a
+The answer is an :class:`Update`: the pages whose HTML must be made again (among them the edited
+terms' own, which the plugin makes first) and the generated files to copy, or :attr:`Outcome.FULL` when the change needs a whole build (a term added or removed, a
 name, alias, plural, tag or ``no_autolink`` changed — they change what every page links and the
 tags page — or the notation file or page template changed), or :attr:`Outcome.BROKEN` with the
 errors of an edit that cannot be built (checked before a whole build too, which would stop at them):
@@ -69,6 +69,7 @@ class Outcome(enum.StrEnum):
 class Update:
     outcome: Outcome
     pages: list[str] = field(default_factory=list)  # docs-relative pages whose HTML must be made again
+    edited: list[str] = field(default_factory=list)  # those of them of the terms whose file or own snippet was edited
     files: list[str] = field(default_factory=list)  # docs-relative generated files written again
     problems: list[Problem] = field(default_factory=list)  # the errors (BROKEN), else the changed terms' warnings
     ran: list[str] = field(default_factory=list)  # slugs whose snippet was executed
@@ -133,6 +134,7 @@ class LiveGlossary:
         self.used_in: UsedIn = tutorial_uses(site.build)
         self._pool: WorkerPool | None = None
         self._views = _views(site.build)
+        self._linker = Linker(site.build.terms)  # the phrases stay as they are in an update: only summaries change
         self._symbols: dict[str, list[str]] = {}  # slug -> the notation symbols its formulas use
         for tex, slugs in site.build.notation_usage.items():
             for slug in slugs:
@@ -200,7 +202,7 @@ class LiveGlossary:
         # 2. links: the phrases are unchanged, so what every other term links to is too (a page that
         # links a changed term, and so shows its summary as a tooltip, is linked again when it is
         # rendered again, below)
-        linker = Linker(terms)
+        linker = self._linker.retargeted(fresh.values())
         new_by_slug = build.by_slug
         build.linked = dict(old.linked)
         for slug in fresh:
@@ -255,12 +257,14 @@ class LiveGlossary:
         if _graph_view(old) != _graph_view(build):
             written[layout.graph_page] = True
         self.site.build = build
-        self._views = new_view
+        self._views, self._linker = new_view, linker
         for rel, text in data_files(self.site, whole=False).items():
             put(False, rel, text)
         for rel, changed_now in written.items():
             if changed_now:
                 (update.pages if rel.endswith(".md") else update.files).append(rel)
+        edited = set(fresh) | _owners(terms, snippet_paths)
+        update.edited = [rel for rel in update.pages if layout.slug_of(rel) in edited]
         self.stamps = now
         paths = (
             {relative(p, root) for p in [*term_paths, *snippet_paths]}
@@ -358,6 +362,12 @@ class LiveGlossary:
             out.add(slug)
             todo += build.prerequisites.after.get(slug, []) + old.prerequisites.after.get(slug, [])
         return {s for s in out | own if s in snippet_of.values()}
+
+
+def _owners(terms: list[Term], snippet_paths: list[Path]) -> set[str]:
+    """The terms whose own snippet or pinned output is among ``snippet_paths`` (a helper module is no term's)."""
+    owner = {t.snippet: t.slug for t in terms if t.snippet is not None}
+    return {owner[p.with_suffix(".py")] for p in snippet_paths if p.with_suffix(".py") in owner}
 
 
 def _figures(result: SnippetResult | None) -> list:

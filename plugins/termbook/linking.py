@@ -15,6 +15,7 @@ Terms induce a graph, not a tree; everything here is computed once from the whol
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -122,6 +123,16 @@ class Linker:
                 starts[first] = max(starts.get(first, 0), len(rest) + 1)
                 self._starts.add(first.casefold())
         self._max_words = max([*self._starts_exact.values(), *self._starts_folded.values()], default=0)
+
+    def retargeted(self, terms: Iterable[Term]) -> Linker:
+        """This linker with the summaries of ``terms`` as they are now (the link tooltips).
+
+        The phrase tables are shared, so the names, aliases, plurals and ``no_autolink`` of
+        ``terms`` must be those it was built with (the edit loop builds the whole site otherwise).
+        """
+        out = copy.copy(self)
+        out.targets = {**self.targets, **{t.slug: Target(t.slug, t.name, t.data.summary) for t in terms}}
+        return out
 
     def _add(self, phrase: str, slug: str | None, force: bool = False) -> None:
         words = _WORD.findall(phrase)

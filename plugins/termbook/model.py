@@ -7,6 +7,7 @@ the file system say (slug, source path, snippet path) and where each value was w
 from __future__ import annotations
 
 import enum
+import functools
 import json
 import re
 import unicodedata
@@ -193,5 +194,6 @@ def json_schema() -> dict[str, Any]:
     }
 
 
+@functools.cache  # the same for the whole session: the edit loop asks for it at every edit
 def json_schema_text() -> str:
     return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"

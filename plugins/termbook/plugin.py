@@ -9,23 +9,28 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
 from mkdocs.commands.build import _build_page, _populate_page
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
+from mkdocs.structure.nav import Navigation
 from mkdocs.structure.toc import AnchorLink, TableOfContents
 
 from .errors import Problem, format_report
 from .finishing import SCRIPTS, STYLES, Site, prepare_site
 from .glossary import BuildOptions
-from .incremental import LiveGlossary, Outcome, Stamp, take_stamps, with_error_banner
+from .incremental import LiveGlossary, Outcome, Stamp, Update, take_stamps, with_error_banner
 from .page_cache import FinishedPage, Heading, PageCache, RenderContext, page_key
 from .project import Project
 from .search_index import TextIndex, write_search_data
+from .serving import OpenPages, Order, PendingFiles, order_pages, watch_requests
 
 log = get_plugin_logger(__name__)
 
@@ -69,7 +74,10 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
     site: Site | None = None
     serving = False
     live: LiveGlossary | None = None  # under `mkdocs serve`: the glossary kept between rebuilds
-    _finishing: threading.Thread | None = None  # writes terms.json once an update's pages are served
+    _finishing: threading.Thread | None = None  # makes the rest of an update once the viewed pages are served
+    _unfinished = False  # it failed: the next change builds the whole site
+    open_pages: OpenPages  # under `mkdocs serve`: the pages browsers have open
+    pending: PendingFiles  # and the files an update is still writing, which requests wait for
     _built: _Built | None = None  # and what MkDocs made of it, to make single pages again
     search: TextIndex | None = None  # filled as pages are rendered; kept across `mkdocs serve` rebuilds
     pages: PageCache | None = None  # finished term pages of earlier builds
@@ -79,6 +87,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
 
     def on_startup(self, *, command, dirty) -> None:
         self.serving = command == "serve"
+        self.open_pages, self.pending = OpenPages(), PendingFiles()
 
     @event_priority(-100)  # after Material's offline plugin, whose CDN shim we replace
     def on_config(self, config):
@@ -144,8 +153,10 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         if not self.config.enabled or not self.config.incremental_serve:
             return server
         whole = server.builder
+        server.set_app(watch_requests(server.get_app(), server.mount_path, self.open_pages, self.pending))
 
         def rebuild(config=None):
+            self._join_finishing()  # a whole build begins by emptying the site folder
             try:
                 if config is None and self._rebuild_pages():
                     return
@@ -160,12 +171,20 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         self._close_live()
 
     def _rebuild_pages(self) -> bool:
-        """Bring the served site up to date after an edit, or False when MkDocs must build it all."""
+        """Bring the served site up to date after an edit, or False when MkDocs must build it all.
+
+        Returns once the pages of the edited terms and the changed pages browsers have open are
+        written (MkDocs then reloads the browsers); a thread makes the other pages meanwhile, and
+        a request for one of them waits until it is written.
+        """
         live, built = self.live, self._built
         if live is None or built is None or built.env is None or built.files is None:
             return False
-        if self._finishing is not None:
-            self._finishing.join()
+        self._join_finishing()
+        if self._unfinished:
+            self._unfinished = False
+            log.info("the last update did not finish: building the whole site")
+            return False
         if _docs_stamps(built.config) != built.docs:
             return False  # a page of the docs folder or mkdocs.yml changed: MkDocs builds the site
         start = time.perf_counter()
@@ -182,38 +201,74 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
             log.info(f"{update.reason}: building the whole site")
             return False
         _report(update.problems)
-        config, files, nav, env = built.config, built.files, built.nav, built.env
-        pages = [files.get_file_from_path(path) for path in update.pages]
-        if any(f is None or f.page is None for f in pages):
+        files = built.files
+        pages = {path: f for path in update.pages if (f := files.get_file_from_path(path)) is not None and f.page is not None}
+        if len(pages) != len(update.pages):
             return False
         updated = time.perf_counter()
+        by_dest = {f.dest_uri: path for path, f in pages.items()}
+        order = order_pages(update.pages, update.edited, [by_dest[d] for d in self.open_pages.recent() if d in by_dest])
+        copied = [f for path in update.files if (f := files.get_file_from_path(path)) is not None]
+        search = self.project.layout.asset("search-text.js")
+        self.pending.hold([f.dest_uri for f in [*pages.values(), *copied]] + [search])
         doc_files = files.documentation_pages(inclusion=InclusionLevel.is_in_serve)
-        # MkDocs 1.x is frozen, so its two steps of one page are safe to call: read and render
-        # the Markdown (with every plugin's page hooks), then the theme's template, then write it
-        for file in pages:
-            _populate_page(file.page, config, files)
-        for file in pages:
-            _build_page(file.page, config, doc_files, nav, env)
-        for path in update.files:
-            if (copied := files.get_file_from_path(path)) is not None:
-                copied.copy_file()
-        if self.search is not None:  # the pages made again have replaced their own full-text entries
-            write_search_data(Path(config.site_dir), self.project.layout.asset("search-text.js"), self.search)
-        ran = f", ran {', '.join(update.ran)}" if update.ran else ""
-        end = time.perf_counter()
-        log.info(
-            f"rebuilt {len(pages)} pages and {len(update.files)} files in {end - start:.2f} s "
-            f"(glossary {updated - start:.2f} s, pages {end - updated:.2f} s){ran}"
+        try:
+            for path in order.first:
+                self._make_page(pages[path], doc_files)
+            for file in copied:
+                file.copy_file()
+                self.pending.done(file.dest_uri)
+        except BaseException:
+            self.pending.release()
+            raise
+        served = time.perf_counter()
+        times = _Times(start, updated, served)
+        rest = [pages[path] for path in order.rest]
+        self._finishing = threading.Thread(
+            target=self._finish, args=(live, rest, doc_files, update, order, times), name="termbook-rest", daemon=True
         )
-
-        def finish() -> None:  # after the browsers reload: no page shows terms.json
-            for path in live.finish():
-                if (copied := files.get_file_from_path(path)) is not None:
-                    copied.copy_file()
-
-        self._finishing = threading.Thread(target=finish, name="termbook-terms-json", daemon=True)
         self._finishing.start()
         return True
+
+    def _make_page(self, file: File, doc_files: Sequence[File]) -> None:
+        """Make a page's HTML again (MkDocs' own two steps), then let the requests waiting for it through."""
+        built = self._built
+        assert file.page is not None and built is not None and built.files is not None and built.nav is not None and built.env is not None
+        # MkDocs 1.x is frozen, so its two steps of one page are safe to call: read and render
+        # the Markdown (with every plugin's page hooks), then the theme's template, then write it
+        _populate_page(file.page, built.config, built.files)
+        _build_page(file.page, built.config, doc_files, built.nav, built.env)
+        self.pending.done(file.dest_uri)
+
+    def _finish(self, live: LiveGlossary, rest: list[File], doc_files: Sequence[File], update: Update, order: Order, times: _Times) -> None:
+        """The rest of an update, after the browsers reload: the other pages, the search data, terms.json.
+
+        A failure is logged and the next change builds the whole site, so the site is never stale unsaid.
+        """
+        built = self._built
+        assert built is not None and built.files is not None
+        files = built.files
+        try:
+            for file in rest:
+                self._make_page(file, doc_files)
+            site_dir = Path(built.config.site_dir)
+            if self.search is not None:  # the pages made again have replaced their own full-text entries
+                write_search_data(site_dir, self.project.layout.asset("search-text.js"), self.search)
+            log.info(_rebuilt(update, order, times, time.perf_counter()))  # said before any request is let through
+            self.pending.release()
+            for path in live.finish():  # terms.json: no page shows it
+                if (copied := files.get_file_from_path(path)) is not None:
+                    copied.copy_file()
+        except Exception as exc:
+            self._unfinished = True
+            log.warning(f"making the pages of the last edit failed ({type(exc).__name__}: {exc}); the next change builds the whole site")
+        finally:
+            self.pending.release()
+
+    def _join_finishing(self) -> None:
+        if self._finishing is not None:
+            self._finishing.join()
+            self._finishing = None
 
     def _mark_broken(self, problems: list[Problem]) -> None:
         """Put the errors on the served pages of the terms whose files have them (none: take them away)."""
@@ -234,9 +289,7 @@ class TermbookPlugin(BasePlugin[TermbookConfig]):
         built.broken = set(by_page)
 
     def _close_live(self) -> None:
-        if self._finishing is not None:
-            self._finishing.join()
-            self._finishing = None
+        self._join_finishing()
         if self.live is not None:
             self.live.close()
             self.live = None
@@ -319,8 +372,30 @@ class _Built:
         self.docs = docs  # the docs folder and mkdocs.yml as they were
         self.broken: set[str] = set()  # served pages that show the errors of the last edit
         self.files: Files | None = None
-        self.nav = None
-        self.env = None
+        self.nav: Navigation | None = None
+        self.env: jinja2.Environment | None = None
+
+
+@dataclass(frozen=True)
+class _Times:
+    """When an update began, when the glossary was brought up to date, when the first pages were served."""
+
+    start: float
+    updated: float
+    served: float
+
+
+def _rebuilt(update: Update, order: Order, times: _Times, end: float) -> str:
+    """The log line of an update: what was made, in what order, how long it took."""
+    ran = f", ran {', '.join(update.ran)}" if update.ran else ""
+    glossary = f"glossary {times.updated - times.start:.2f} s"
+    if not order.rest:
+        return f"rebuilt {len(update.pages)} pages and {len(update.files)} files in {end - times.start:.2f} s ({glossary}, pages {end - times.updated:.2f} s){ran}"
+    first = ", ".join(f"{len(pages)} {why}" for pages, why in ((order.edited, "edited"), (order.viewed, "viewed")) if pages)
+    return (
+        f"rebuilt {len(order.first)} pages first ({first or 'none edited or viewed'}) and {len(update.files)} files in "
+        f"{times.served - times.start:.2f} s ({glossary}), {len(order.rest)} more in the background in {end - times.served:.2f} s{ran}"
+    )
 
 
 class _WarningCount(logging.Handler):

@@ -11,6 +11,7 @@ pytest plugin read the same options from the ``termbook`` entry of ``mkdocs.yml`
 
 from __future__ import annotations
 
+import functools
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +96,19 @@ class Layout:
     def link(from_page: str, to: str) -> str:
         """A relative link from one docs-relative file to another (Markdown resolves it)."""
         return posixpath.relpath(to, posixpath.dirname(from_page) or ".")
+
+    def term_link(self, from_page: str, slug: str) -> str:
+        """:meth:`link` to a term's page, the way to the term pages' folder worked out once per folder.
+
+        A learning path links every term of its tag, and ``relpath`` is slow enough to show.
+        """
+        folder = _relative_folder(self.url_prefix, posixpath.dirname(from_page) or ".")
+        return f"{slug}.md" if folder == "." else f"{folder}/{slug}.md"
+
+
+@functools.lru_cache(maxsize=256)
+def _relative_folder(folder: str, start: str) -> str:
+    return posixpath.relpath(folder, start)  # both docs-relative: the working directory cancels out
 
 
 @dataclass(frozen=True)

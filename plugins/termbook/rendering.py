@@ -209,7 +209,7 @@ def render_paths(terms: list[Term], prerequisites: Prerequisites, layout: Layout
                 why = "after " + ", ".join(f"{escape_text(by_slug[p.slug].name)} ({escape_text(p.why.value)})" for p in needs)
             else:
                 why = "needs none of the terms before it"
-            href = layout.link(page, layout.term_page(slug))
+            href = layout.term_link(page, slug)
             lines.append(f'{step}. [{escape_text(term.name)}]({href} "{md_attr(term.data.summary)}"): {escape_text(term.data.summary)}  ')
             lines.append(f"    *{why}*")
             seen.add(slug)
