@@ -141,6 +141,13 @@ def test_keyboard_only_search_and_related_term(open_tab, site_url):
     assert (focus() or {}).get("element", "").startswith("input.md-search__input"), focused
     page.keyboard.type("dropout", delay=30)
     expect(page.locator(".md-search-result__list > li").first).to_be_visible()
+    # the term hits come first and the list is drawn again when the full text has loaded; an arrow
+    # key pressed while it is being drawn again did not reach a result once: wait until it is drawn
+    page.wait_for_function(
+        """() => { const html = document.querySelector('.md-search-result__list').innerHTML;
+                   const same = window.__lastList === html; window.__lastList = html; return same; }""",
+        polling=500,
+    )
     page.keyboard.press("ArrowDown")  # to the first result
     first = focus() or {}
     assert first.get("element", "").startswith("a.md-search-result__link") and "Dropout" in first["text"], focused

@@ -40,9 +40,21 @@
   // A term link's own title would show a second tooltip (Material makes one of every link's title
   // when the page starts, before the data is here): the titles of links into the site are set
   // aside now, and given back to the links that turn out not to be terms' when the data arrives.
+  // A link whose only content is a formula or a picture (a notation symbol) is named by its title:
+  // it keeps that name as its label, with the formula's text, while the title is aside.
+  const pictureOnly = (link) => {
+    const copy = link.cloneNode(true);
+    for (const part of copy.querySelectorAll("math, svg, img")) part.remove();
+    return !copy.textContent.trim();
+  };
   for (const link of document.querySelectorAll("a[href][title]")) {
     if (!outside(link) && pathOf(link) !== null) {
-      link.dataset.termbookTitle = link.getAttribute("title");
+      const title = link.getAttribute("title");
+      if (!link.hasAttribute("aria-label") && pictureOnly(link)) {
+        const text = link.textContent.trim();
+        link.setAttribute("aria-label", text ? `${text}: ${title}` : title);
+      }
+      link.dataset.termbookTitle = title;
       link.removeAttribute("title");
     }
   }
