@@ -1009,7 +1009,7 @@ def page(results: list[dict], commands: list[str], info: dict[str, str] | None =
         f"with {g['related']:.1f} related terms and {g['aliases']:.1f} aliases on average, mentions of other terms in "
         "its prose, and one small NumPy snippet (a forward/backward pair, two checks, a demo) with its pinned output.",
         "",
-        "Every build runs in its own `mkdocs build` process, the five cases one after the other, "
+        "Every build runs in its own `mkdocs build` process, the cases one after the other, "
         f"{times(results)}; the table shows the median. *Time* is the wall clock of the build "
         "(interpreter start included), *CPU* the user + system time of the build and of every process it started "
         "(snippet workers included), *peak RSS* the largest resident set of any one process of the build.",
